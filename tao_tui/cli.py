@@ -1,0 +1,75 @@
+"""Command line: ``tao-tui`` opens the wizard; sub-commands serve scripts and CI.
+
+Each sub-command lives in ``tao_tui/commands/<name>.py`` with ``add_arguments(parser)``
+and ``run(args) -> int``; this module only wires them up and turns a
+:class:`~tao_tui.errors.TaoTuiError` into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from tao_tui import __version__
+from tao_tui.errors import TaoTuiError
+
+# name -> one line of help. Modules are imported only when their command runs,
+# so `tao-tui` starts fast (no docker SDK import for `catalog`, etc.).
+COMMANDS: dict[str, str] = {
+    "catalog": "list every TAO network, its container image and sub-tasks",
+    "spec": "check, show or diff a spec file (lossless, locked defaults marked)",
+    "progress": "parse a TAO log or status.json into progress events",
+    "new": "create a project without prompts",
+    "run": "run a workflow stage in its TAO container",
+    "status": "show the stages of a project and their results",
+    "logs": "print (or follow) a stage's log",
+    "stop": "stop a running stage",
+    "doctor": "check this machine: engine, GPU runtime, login, mounts, disk",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tao-tui",
+        description="A terminal wizard for NVIDIA TAO Toolkit. Without a command it opens the wizard.",
+    )
+    parser.add_argument("--version", action="version", version=f"tao-tui {__version__}")
+    parser.add_argument("--plain", action="store_true", help="plain prompts instead of the full-screen UI")
+    parser.add_argument("--project", help="open this project folder in the wizard")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"tao_tui.commands.{name}")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _interactive(args)
+        return int(args._module.run(args) or 0)
+    except TaoTuiError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _interactive(args: argparse.Namespace) -> int:
+    if args.plain or not sys.stdin.isatty() or not sys.stdout.isatty():
+        from tao_tui import prompts
+
+        return prompts.main(project=args.project)
+    from tao_tui.ui.app import run_app
+
+    return run_app(project=args.project)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
