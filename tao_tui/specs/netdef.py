@@ -46,11 +46,20 @@ class FeedDef:
 
 
 @dataclass(frozen=True)
+class ArgGroup:
+    """Arguments used from TAO version ``since`` (inclusive) until ``until`` (exclusive)."""
+
+    args: tuple[str, ...]
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
 class StageDef:
     id: str
     task: str
     spec: str | None = None
-    args: tuple[str, ...] | None = None
+    args: tuple[ArgGroup, ...] | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     feeds: tuple[FeedDef, ...] = ()
     derived_from: str | None = None
@@ -104,18 +113,41 @@ def _need(data: dict, key: str, where: str) -> Any:
     return data[key]
 
 
+def _parse_args(raw: Any, where: str) -> tuple[ArgGroup, ...] | None:
+    """``args`` is a flat list of strings, or a list of groups: a list, or {since, until, args}."""
+    if raw is None:
+        return None
+    if all(not isinstance(a, (list, dict)) for a in raw):
+        return (ArgGroup(tuple(str(a) for a in raw)),)
+    groups = []
+    for item in raw:
+        if isinstance(item, list):
+            groups.append(ArgGroup(tuple(str(a) for a in item)))
+        elif isinstance(item, dict) and "args" in item:
+            groups.append(
+                ArgGroup(
+                    tuple(str(a) for a in item["args"]),
+                    since=str(item["since"]) if item.get("since") else None,
+                    until=str(item["until"]) if item.get("until") else None,
+                )
+            )
+        else:
+            raise UserError(f"{where}: bad args entry {item!r}", "use a list, or {since, until, args}")
+    return tuple(groups)
+
+
 def parse_network(data: dict, folder: Path) -> NetworkDef:
     where = str(folder / "network.yaml")
     stages = []
     for raw in _need(data, "stages", where):
         feeds = tuple(FeedDef(**f) for f in raw.get("feeds") or ())
-        args = raw.get("args")
+        args = _parse_args(raw.get("args"), where)
         stages.append(
             StageDef(
                 id=_need(raw, "id", where),
                 task=raw.get("task", raw["id"]),
                 spec=raw.get("spec"),
-                args=tuple(str(a) for a in args) if args is not None else None,
+                args=args,
                 outputs=dict(raw.get("outputs") or {}),
                 feeds=feeds,
                 derived_from=raw.get("derived_from"),

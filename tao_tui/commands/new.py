@@ -1,0 +1,61 @@
+"""`tao-tui new`: create a project with no prompts (for scripts and CI)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tao_tui.errors import UserError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--network", required=True, help="TAO network, e.g. detectnet_v2 (see `tao-tui catalog`)")
+    p.add_argument("--dir", required=True, help="the project folder to create")
+    p.add_argument("--tao-version", help="TAO version (default: the newest that has the network)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="change a safe parameter, e.g. training_config.num_epochs=80 (repeatable)")
+    p.add_argument("--classes", metavar="SRC:TARGET,...",
+                   help="class mapping, e.g. car:car,truck:car,pedestrian:pedestrian (names lower-case)")
+    p.add_argument("--dataset", help="host folder with your images and labels (mounted read-only)")
+    p.add_argument("--image", help="container image to use instead of the catalog's (private mirror, tests)")
+    p.add_argument("--gpus", type=int, default=1, help="number of GPUs (default 1)")
+    p.add_argument("--user", help="UID:GID to run containers as (default: yours)")
+    p.add_argument("--unlock", action="append", default=[], metavar="PATH",
+                   help="expert: allow changing a locked parameter (recorded in the project)")
+    p.add_argument("--yes", action="store_true", help="don't ask anything (required: this command never prompts)")
+
+
+def parse_sets(items: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        path, sep, value = item.partition("=")
+        if not sep or not path.strip():
+            raise UserError(f"--set {item!r} is not PATH=VALUE", "write e.g. --set training_config.num_epochs=80",
+                            field="--set")
+        out.append((path.strip(), value.strip()))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from tao_tui.workflow.create import create_project, parse_classes
+
+    if not args.yes:
+        raise UserError("`tao-tui new` never prompts and needs --yes to go ahead",
+                        "add --yes, or run `tao-tui` for the interactive wizard", field="--yes")
+    if args.gpus < 1:
+        raise UserError(f"--gpus must be at least 1 (got {args.gpus})", "pass --gpus 1 or more", field="--gpus")
+    project = create_project(
+        Path(args.dir),
+        args.network,
+        tao_version=args.tao_version,
+        image=args.image,
+        dataset=args.dataset,
+        sets=parse_sets(args.set),
+        classes=parse_classes(args.classes) if args.classes is not None else None,
+        gpus=args.gpus,
+        user=args.user,
+        unlock=args.unlock,
+    )
+    print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
+    print(f"next: tao-tui status --project {project.root}")
+    return 0

@@ -1,0 +1,50 @@
+"""`tao-tui run STAGE`: run (or re-attach to) a workflow stage in its TAO container."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("stage", help="stage id, e.g. dataset_convert, train, evaluate, prune, retrain, export")
+    p.add_argument("--project", default=".", help="project folder (default: the current folder)")
+    p.add_argument("--image", help="use this container image (saved in project.yaml)")
+    p.add_argument("--key-file", help="file holding the encryption key (default: $KEY)")
+    p.add_argument("--pull", action="store_true", help="pull the image first (needs `docker login nvcr.io`)")
+    p.add_argument("--detach", action="store_true", help="start it and return; follow later with `logs -f`")
+    p.add_argument("--quiet", action="store_true", help="don't print the log lines, only the result")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tao_tui.project import Project
+    from tao_tui.runtime.runner import StageRunner, read_key
+
+    project = Project.load(args.project)
+    if args.image and args.image != project.image:
+        project.image = args.image
+        project.save()
+    runner = StageRunner(project)
+    runner.pipe.stage(args.stage)  # a clear error for an unknown stage before touching the engine
+    run_id = runner.unfinished_run(args.stage)
+    if run_id:
+        print(f"re-attaching to {args.stage} run {run_id} (still in its container)", file=sys.stderr)
+    else:
+        key = read_key(args.key_file)
+        record = runner.start(args.stage, key, pull=args.pull)
+        run_id = record.run_id
+        print(f"$ {record.command}", file=sys.stderr)
+        print(f"started {args.stage} run {run_id}", file=sys.stderr)
+        if args.detach:
+            print(f"follow it with: tao-tui logs -f {args.stage} --project {project.root}", file=sys.stderr)
+            return 0
+
+    def sink(lines, events):
+        if not args.quiet:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
+
+    code = runner.attach(run_id, sink)
+    st = runner.project.stages[args.stage]
+    print(f"{args.stage}: {st.status}" + (f" ({st.message})" if st.message else ""), file=sys.stderr)
+    return 0 if st.status == "done" else (code or 1)

@@ -1,0 +1,57 @@
+"""`tao-tui status`: the stages of a project, their results and their `tao` lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--project", default=".", help="project folder (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def stage_rows(project) -> list[dict]:
+    from tao_tui.workflow.commands import build_command
+    from tao_tui.workflow.stages import Pipeline
+
+    pipe = Pipeline.for_project(project)
+    rows = []
+    for stage in pipe.stages:
+        st = project.stages.get(stage.id)
+        try:
+            line = build_command(pipe, stage.id, have_key=True).display
+        except Exception as exc:  # noqa: BLE001 - a broken stage must not hide the others
+            line = f"(cannot build: {exc})"
+        rows.append({
+            "stage": stage.id,
+            "task": stage.task,
+            "status": st.status if st else "pending",
+            "run_id": st.run_id if st else None,
+            "exit_code": st.exit_code if st else None,
+            "message": st.message if st else None,
+            "outputs": st.outputs if st else {},
+            "command": line,
+        })
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from tao_tui.project import Project
+
+    project = Project.load(args.project)
+    rows = stage_rows(project)
+    if args.json:
+        print(json.dumps({"project": str(project.root), "network": project.network,
+                          "tao_version": project.tao_version, "image": project.image, "stages": rows}, indent=2))
+        return 0
+    print(f"{project.network} · TAO {project.tao_version} · {project.image}")
+    for r in rows:
+        extra = f"  run {r['run_id']}" if r["run_id"] else ""
+        if r["exit_code"] not in (None, 0):
+            extra += f"  exit {r['exit_code']}"
+        print(f"  {r['stage']:<20} {r['status']:<8}{extra}")
+        if r["message"]:
+            print(f"      {r['message']}")
+        print(f"      $ {r['command']}")
+    return 0

@@ -1,0 +1,240 @@
+"""Pre-flight checks of a project before any container starts (shared by doctor, TUI, prompts).
+
+Checks what a beginner gets wrong and TAO reports late or never: the KITTI dataset
+(15 fields a line, image/label pairs, lower-case class names vs the class mapping,
+image sizes vs the network input), every spec path reachable through a mount, and the
+pretrained model present (with the exact NGC command to fetch it).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tao_tui.errors import UserError
+from tao_tui.project import CONTAINER_ROOT, Project
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp")
+HDF5_SIG = b"\x89HDF\r\n\x1a\n"
+ZIP_SIG = b"PK\x03\x04"
+MAX_LABEL_FILES = 20000  # a bounded scan keeps pre-flight fast on big datasets
+
+
+@dataclass
+class Finding:
+    level: str  # pass | warn | fail
+    what: str
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        text = f"[{self.level}] {self.what}"
+        return text + (f"\n        fix: {self.fix}" if self.fix else "")
+
+
+@dataclass
+class DatasetScan:
+    images: int = 0
+    labels: int = 0
+    classes: Counter = field(default_factory=Counter)
+    raw_names: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _find_kitti_dirs(root: Path) -> tuple[Path, Path] | None:
+    for base in (root, root / "training"):
+        for img, lab in (("image_2", "label_2"), ("images", "labels")):
+            if (base / img).is_dir() and (base / lab).is_dir():
+                return base / img, base / lab
+    return None
+
+
+def scan_kitti(root: Path) -> DatasetScan:
+    """Every label line has 15 fields, boxes are x1<x2 and y1<y2, and images pair with labels."""
+    scan = DatasetScan()
+    dirs = _find_kitti_dirs(root)
+    if dirs is None:
+        scan.findings.append(Finding(
+            "fail", f"no KITTI layout in {root} (expected image_2/ and label_2/, or training/image_2 and training/label_2)",
+            "put images in <dataset>/image_2 and one <name>.txt label file per image in <dataset>/label_2"))
+        return scan
+    img_dir, lab_dir = dirs
+    images = {p.stem: p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_EXTS}
+    labels = {p.stem: p for p in lab_dir.iterdir() if p.suffix == ".txt"}
+    scan.images, scan.labels = len(images), len(labels)
+    no_label = sorted(set(images) - set(labels))
+    no_image = sorted(set(labels) - set(images))
+    if no_label:
+        scan.findings.append(Finding("fail", f"{len(no_label)} images have no label file (e.g. {images[no_label[0]].name})",
+                                     f"add {lab_dir}/{no_label[0]}.txt, or remove the image"))
+    if no_image:
+        scan.findings.append(Finding("warn", f"{len(no_image)} label files have no image (e.g. {no_image[0]}.txt)",
+                                     "check the image extension and the file names"))
+    exts = Counter(p.suffix for p in images.values())
+    if len(exts) > 1:
+        scan.findings.append(Finding("warn", f"mixed image extensions {dict(exts)}: TAO reads one extension only",
+                                     "convert the images to one format"))
+    bad_fields = bad_boxes = 0
+    first_bad = None
+    for i, (stem, path) in enumerate(sorted(labels.items())):
+        if i >= MAX_LABEL_FILES:
+            break
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 15:
+                bad_fields += 1
+                first_bad = first_bad or f"{path.name} line {n} has {len(parts)} fields"
+                continue
+            scan.raw_names.add(parts[0])
+            scan.classes[parts[0].lower()] += 1
+            try:
+                x1, y1, x2, y2 = (float(v) for v in parts[4:8])
+            except ValueError:
+                bad_fields += 1
+                first_bad = first_bad or f"{path.name} line {n}: the box is not 4 numbers"
+                continue
+            if x1 >= x2 or y1 >= y2:
+                bad_boxes += 1
+    if bad_fields:
+        scan.findings.append(Finding("fail", f"{bad_fields} label lines are not KITTI ({first_bad}; KITTI needs 15 fields)",
+                                     "write: class truncated occluded alpha x1 y1 x2 y2 h w l x y z rot_y; "
+                                     "a 16th field is usually a score column from a detector's output"))
+    if bad_boxes:
+        scan.findings.append(Finding("warn", f"{bad_boxes} boxes have x1>=x2 or y1>=y2 and will be dropped silently",
+                                     "are your labels x,y,w,h? KITTI wants x1 y1 x2 y2 in pixels"))
+    sizes = Counter(s for s in (image_size(p) for p in list(images.values())[:200]) if s)
+    if sizes:
+        scan.findings.append(Finding("pass", "image sizes: " + ", ".join(f"{w}x{h} ({c})" for (w, h), c in sizes.most_common(3))))
+    if not scan.findings or all(f.level == "pass" for f in scan.findings):
+        scan.findings.append(Finding("pass", f"dataset: {scan.images} images, {scan.labels} label files, "
+                                             f"classes {dict(scan.classes.most_common())}"))
+    return scan
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """Width and height from the PNG/JPEG header, without decoding the image."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(32)
+            if head.startswith(b"\x89PNG\r\n\x1a\n"):
+                return struct.unpack(">II", head[16:24])
+            if head[:2] == b"\xff\xd8":
+                fh.seek(2)
+                while True:
+                    marker = fh.read(2)
+                    if len(marker) < 2 or marker[0] != 0xFF:
+                        return None
+                    if marker[1] in (0xC0, 0xC1, 0xC2):
+                        data = fh.read(7)
+                        h, w = struct.unpack(">HH", data[3:7])
+                        return w, h
+                    (length,) = struct.unpack(">H", fh.read(2))
+                    fh.seek(length - 2, 1)
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]]) -> list[Finding]:
+    out = []
+    for src, _ in mapping:
+        if src != src.lower():
+            out.append(Finding("fail", f"class '{src}' has capitals: TAO lower-cases label names, so it never matches "
+                                       "and that class trains to 0 mAP", f"use '{src.lower()}'"))
+        elif scan.classes and src not in scan.classes:
+            out.append(Finding("warn", f"class '{src}' of the mapping is not in any label file",
+                               f"labels have: {', '.join(sorted(scan.classes))}"))
+    unmapped = sorted(set(scan.classes) - {s.lower() for s, _ in mapping})
+    if unmapped:
+        counts = ", ".join(f"{n} ({scan.classes[n]} boxes)" for n in unmapped[:5])
+        out.append(Finding("warn", f"labels {counts} are not in the class mapping and will be ignored",
+                           "add them with --classes name:target if you want them trained"))
+    return out
+
+
+def check_model_file(path: Path, *, key_set: bool) -> Finding:
+    """A pretrained/input model: present, non-empty, and readable without a key or not."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return Finding("fail", f"model file {path} is missing or empty")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(HDF5_SIG) or head.startswith(ZIP_SIG):
+        return Finding("pass", f"model file {path.name} ({path.stat().st_size // 1024} KiB)")
+    if not key_set:
+        return Finding("fail", f"{path.name} is encrypted (not HDF5 or zip), so TAO needs its key",
+                       "export KEY=<the key from the model card, often tlt_encode>")
+    return Finding("pass", f"model file {path.name} is encrypted; the key in $KEY will be used")
+
+
+def ngc_download_command(ngc: str, dest: Path) -> list[str]:
+    return ["ngc", "registry", "model", "download-version", ngc, "--dest", str(dest)]
+
+
+def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
+    from tao_tui.specs import load_spec
+    from tao_tui.specs.netdef import load_network
+
+    net = load_network(project.network)
+    pre = net.pretrained
+    if not pre or not pre.spec or not pre.path:
+        return []
+    spec_file = project.specs_dir / pre.spec
+    if not spec_file.is_file():
+        return [Finding("fail", f"spec {pre.spec} is missing from the project", "recreate the project")]
+    cpath = str(load_spec(spec_file).get(pre.path))
+    try:
+        host = project.to_host(cpath)
+    except UserError as err:
+        return [Finding("fail", str(err.message), err.fix)]
+    if host.is_file():
+        return [check_model_file(host, key_set=key_set)]
+    # the NGC CLI makes <dest>/<model>_v<version>/<file>
+    dest = host.parent.parent if re.search(r"_v[^/]+$", host.parent.name) else host.parent
+    cmd = " ".join(ngc_download_command(pre.ngc, dest))
+    return [Finding("fail", f"pretrained model not found: {host} (the spec names {cpath})",
+                    f"download it: {cmd}")]
+
+
+def check_spec_paths(project: Project, docs: dict) -> list[Finding]:
+    """Every absolute /workspace path in the specs maps through a mount to the host."""
+    out = []
+    for name, doc in docs.items():
+        for path, value in doc.leaves():
+            if not isinstance(value, str) or not value.startswith("/workspace/"):
+                continue
+            try:
+                project.to_host(value)
+            except UserError:
+                out.append(Finding("fail", f"{name}: {path} = {value} is not inside any mounted folder",
+                                   f"use a path under {CONTAINER_ROOT}, or add a mount for it"))
+    return out
+
+
+def preflight(project: Project, *, key_set: bool = False) -> list[Finding]:
+    """Every check for ``project``; nothing here starts a container."""
+    from tao_tui.specs import load_spec
+
+    findings: list[Finding] = []
+    docs = {p.name: load_spec(p) for p in sorted(project.specs_dir.glob("*")) if p.is_file()}
+    findings += check_spec_paths(project, docs)
+    if project.dataset:
+        scan = scan_kitti(Path(project.dataset))
+        findings += scan.findings
+        for doc in docs.values():
+            mapping_path = "dataset_config.target_class_mapping"
+            if doc.format == "prototxt" and doc.has(mapping_path):
+                findings += check_classes(scan, doc.get_mapping(mapping_path))
+                break
+    else:
+        findings.append(Finding("warn", "no dataset folder set for this project",
+                                "pass --dataset DIR to `tao-tui new` (or set dataset: in project.yaml)"))
+    findings += check_pretrained(project, key_set=key_set)
+    return findings

@@ -1,0 +1,298 @@
+"""Run a project's stage in its container, record every line, and re-attach after a drop.
+
+One process at a time writes a run's log: the follower holds an exclusive ``flock`` on
+``runs/<id>/.follow.lock``. Another process that finds the lock taken only tails the file.
+When the follower dies (SSH drop, SIGKILL), the container keeps running; the next
+``tao-tui run``/``logs -f``/UI start finds it by its labels and follows on from the last
+timestamp in the log file: no line lost, none doubled.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tao_tui.errors import UserError
+from tao_tui.progress import ProgressEvent, ProgressParser
+from tao_tui.project import Project, atomic_write, atomic_write_json
+from tao_tui.workflow.commands import StageCommand, build_command
+from tao_tui.workflow.create import render_specs
+from tao_tui.workflow.stages import Pipeline
+
+LABEL_PROJECT = "tao-tui.project"
+LABEL_STAGE = "tao-tui.stage"
+LABEL_RUN = "tao-tui.run"
+PYTORCH_SHM = "16G"
+
+EventSink = Callable[[list[str], list[ProgressEvent]], None]
+
+
+class AlreadyAttached(UserError):
+    """Another tao-tui process is following this run."""
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    stage: str
+    container_id: str | None
+    command: str  # the `tao` line, key shown as $KEY
+    image: str
+    started: float
+
+
+def read_key(key_file: str | None = None) -> str | None:
+    """The encryption key: --key-file, else $KEY. Never stored anywhere by tao-tui."""
+    if key_file:
+        try:
+            return Path(key_file).expanduser().read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UserError(f"can't read the key file {key_file}: {exc.strerror}", "check the path", field="--key-file") from None
+    return os.environ.get("KEY") or None
+
+
+def _labels(project: Project, stage: str, run_id: str | None = None) -> dict[str, str]:
+    labels = {LABEL_PROJECT: project.id, LABEL_STAGE: stage}
+    if run_id:
+        labels[LABEL_RUN] = run_id
+    return labels
+
+
+@contextmanager
+def follow_lock(run_dir: Path) -> Iterator[None]:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(run_dir / ".follow.lock", "a+")  # noqa: SIM115
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyAttached(
+                f"another tao-tui process is already following run {run_dir.name}",
+                "watch it with `tao-tui logs -f`; it records the result itself",
+            ) from None
+        yield
+    finally:
+        fh.close()
+
+
+class StageRunner:
+    """Starts, follows, re-attaches and records the runs of one project."""
+
+    def __init__(self, project: Project, engine=None):
+        self.project = project
+        self.pipe = Pipeline.for_project(project)
+        self._engine = engine
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from tao_tui.runtime.engine import Engine
+
+            self._engine = Engine.connect()
+        return self._engine
+
+    # ------------------------------------------------------------------ commands
+    def command(self, stage_id: str, *, have_key: bool) -> StageCommand:
+        return build_command(self.pipe, stage_id, have_key=have_key)
+
+    def image(self) -> str:
+        if not self.project.image:
+            raise UserError(
+                f"no container image known for {self.project.network} in TAO {self.project.tao_version}",
+                "pass --image IMAGE or set image: in project.yaml",
+                field="image",
+            )
+        return self.project.image
+
+    # ------------------------------------------------------------------ discovery
+    def containers(self, stage_id: str | None = None):
+        labels = {LABEL_PROJECT: self.project.id}
+        if stage_id:
+            labels[LABEL_STAGE] = stage_id
+        return self.engine.find(labels)
+
+    def unfinished(self) -> list[str]:
+        """Run ids whose container exists but whose result is not recorded yet (to re-attach)."""
+        runs = []
+        for info in self.containers():
+            run_id = info.labels.get(LABEL_RUN)
+            if run_id and not (self.project.run_dir(run_id) / "result.json").exists():
+                runs.append(run_id)
+        return runs
+
+    # ------------------------------------------------------------------ start
+    def unfinished_run(self, stage_id: str) -> str | None:
+        """The run of ``stage_id`` whose container exists and whose result is not recorded yet."""
+        for info in self.containers(stage_id):
+            rid = info.labels.get(LABEL_RUN)
+            if rid and (self.project.run_dir(rid) / "run.json").exists() and not (
+                self.project.run_dir(rid) / "result.json"
+            ).exists():
+                return rid
+        return None
+
+    def start(self, stage_id: str, key: str | None, *, pull: bool = False) -> RunRecord:
+        stage = self.pipe.stage(stage_id)
+        running = self.unfinished_run(stage_id)
+        if running:
+            raise UserError(
+                f"stage {stage_id} already has a run that is not finished ({running})",
+                f"follow it with `tao-tui logs -f {stage_id}`, or stop it with `tao-tui stop {stage_id}`",
+                field="stage",
+            )
+        for info in self.containers(stage_id):  # finished runs of this stage: their logs are on disk
+            if info.status in ("exited", "dead", "created"):
+                self.engine.remove(info.id)
+        missing = self.pipe.missing_inputs(stage)
+        if missing:
+            raise UserError(
+                f"stage {stage_id} needs " + ", ".join(missing) + ", which is not there yet",
+                "run the earlier stages first (`tao-tui status` shows which are done)",
+                field="stage",
+            )
+        cmd = self.command(stage_id, have_key=bool(key))
+        render_specs(self.project)  # inputs now exist: point the specs at the real files
+        image = self.image()
+        if pull:
+            self.engine.pull(image)
+        self.engine.ensure_image(image)
+
+        run_id = self.project.new_run_id(stage_id)
+        run_dir = self.project.run_dir(run_id)
+        run_dir.mkdir(parents=True)
+        results = self.project.results_dir(stage_id)
+        results.mkdir(parents=True, exist_ok=True)
+        # a fresh run in a used folder: old status.json lines would confuse progress
+        status = results / "status.json"
+        if status.exists():
+            status.rename(results / f"status.{int(time.time())}.json")
+
+        from tao_tui.runtime.engine import Mount, RunSpec
+
+        spec = RunSpec(
+            image=image,
+            argv=cmd.argv(key),
+            labels=_labels(self.project, stage_id, run_id),
+            mounts=[Mount(m.source, m.destination, m.read_only) for m in self.project.all_mounts()],
+            env={},
+            user=self.project.user or f"{os.getuid()}:{os.getgid()}",
+            gpus=self._gpus(),
+            shm_size=PYTORCH_SHM if self.pipe.net.cli == "hydra" else None,
+            workdir=None,
+            name=None,
+        )
+        record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
+        atomic_write_json(run_dir / "run.json", record.__dict__)
+        container_id = self.engine.start(spec)
+        record.container_id = container_id
+        atomic_write_json(run_dir / "run.json", record.__dict__)
+        st = self.project.stage(stage_id)
+        st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
+            "running", run_id, None, record.started, None, None
+        )
+        self.project.save()
+        return record
+
+    def _gpus(self):
+        if os.environ.get("TAO_TUI_NO_GPU") == "1":
+            return None
+        if self.project.gpu_index:
+            return list(self.project.gpu_index)
+        return self.project.gpus or None
+
+    # ------------------------------------------------------------------ follow
+    def attach(self, run_id: str, sink: EventSink | None = None) -> int:
+        """Follow run ``run_id`` to its end and record the result; returns the exit code."""
+        run_dir = self.project.run_dir(run_id)
+        record = json.loads((run_dir / "run.json").read_text())
+        with follow_lock(run_dir):
+            if (run_dir / "result.json").exists():
+                return int(json.loads((run_dir / "result.json").read_text())["exit_code"])
+            parser = ProgressParser()
+            events_path = run_dir / "events.jsonl"
+            log_path = run_dir / "log"
+            # rebuild the events of what is already on disk (after a drop), then go on appending
+            replay = []
+            if log_path.exists():
+                with log_path.open(encoding="utf-8", errors="replace") as fh:
+                    for raw in fh:
+                        replay.extend(parser.feed_line(_strip_ts(raw)))
+            atomic_write(events_path, "".join(json.dumps(e.to_dict()) + "\n" for e in replay))
+            with events_path.open("a", encoding="utf-8") as events_fh:
+
+                def on_lines(lines: list[str]) -> None:
+                    events: list[ProgressEvent] = []
+                    for line in lines:
+                        events.extend(parser.feed_line(line))
+                    if events:
+                        events_fh.write("".join(json.dumps(e.to_dict()) + "\n" for e in events))
+                        events_fh.flush()
+                    if sink:
+                        sink(lines, events)
+
+                exit_code = self.engine.follow(record["container_id"], log_path, on_lines)
+            self._record(record["stage"], run_id, exit_code)
+            return exit_code
+
+    def _record(self, stage_id: str, run_id: str, exit_code: int) -> None:
+        run_dir = self.project.run_dir(run_id)
+        stage = self.pipe.stage(stage_id)
+        missing = self.pipe.missing_outputs(stage) if exit_code == 0 else []
+        stopped = (run_dir / "stop-requested").exists()
+        if stopped:
+            status, message = "stopped", "stopped on request"
+        elif exit_code != 0:
+            status, message = "failed", f"the container exited with code {exit_code}"
+        elif missing:
+            status, message = "failed", "exit code 0 but these outputs are missing or empty: " + ", ".join(missing)
+        else:
+            status, message = "done", None
+        outputs = {}
+        if status == "done":
+            outputs = {name: self.pipe.output_path(stage_id, name) for name in stage.outputs}
+        result = {"stage": stage_id, "run_id": run_id, "exit_code": exit_code, "status": status,
+                  "message": message, "outputs": outputs, "finished": time.time()}
+        atomic_write_json(run_dir / "result.json", result)
+        # project.yaml may have changed meanwhile (another stage): reload, then update this stage only
+        fresh = Project.load(self.project.root)
+        st = fresh.stage(stage_id)
+        if st.run_id in (None, run_id):
+            st.status, st.run_id, st.exit_code, st.finished, st.message, st.outputs = (
+                status, run_id, exit_code, result["finished"], message, outputs
+            )
+            fresh.save()
+        self.project = fresh
+        self.pipe = Pipeline.for_project(fresh)
+
+    # ------------------------------------------------------------------ stop
+    def stop(self, stage_id: str | None = None, timeout: float = 10) -> list[str]:
+        stopped = []
+        for info in self.containers(stage_id):
+            if info.status not in ("running", "created", "restarting", "paused"):
+                continue
+            run_id = info.labels.get(LABEL_RUN)
+            if run_id:
+                atomic_write(self.project.run_dir(run_id) / "stop-requested", "")
+            self.engine.stop(info.id, timeout=timeout)
+            stopped.append(run_id or info.id)
+        return stopped
+
+
+def _strip_ts(raw: str) -> str:
+    """'2026-11-28T02:12:15.832199016Z text\\n' -> 'text'."""
+    line = raw.rstrip("\n")
+    if len(line) > 20 and line[4] == "-" and line[10] == "T":
+        sp = line.find(" ")
+        if sp != -1:
+            return line[sp + 1 :]
+    return line
+
+
+def strip_ts(raw: str) -> str:
+    return _strip_ts(raw)

@@ -1,0 +1,575 @@
+"""The safe-parameter model: the few values a beginner may change; everything else is locked.
+
+A :class:`ParamSet` wraps a network's :class:`~tao_tui.specs.netdef.NetworkDef` and its loaded
+spec documents (``{spec file name: SpecDoc}``). ``set`` validates a value (type, bounds, class
+names, then the cross-field rules of :mod:`tao_tui.specs.rules` when that module is present) and
+writes it into the document, so the rendered spec differs from NVIDIA's only in that value.
+
+A path that is not a safe parameter is *locked* at NVIDIA's default; setting it raises
+:class:`~tao_tui.errors.LockedParamError` unless an expert unlocked it with :meth:`ParamSet.unlock`.
+
+Keys: ``"<spec file>:<path>"`` or a bare ``"<path>"``. A bare path that names a safe parameter in
+several spec files sets each of them (the same batch size in train and retrain, say).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tao_tui.errors import LockedParamError, UserError, ValidationError
+from tao_tui.specs.netdef import NetworkDef, SafeParamDef
+
+CLASS_NAME_RE = re.compile(r"^[a-z0-9][-a-z0-9_]{0,39}$")
+GROUP_TYPES = {"class_mapping", "class_list"}
+STATES = ("editable", "locked", "unlocked", "changed")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+_FIRST = re.compile(r"\[0\]")
+_PAIR_SEP = re.compile(r"\s*(?:->|=>|=|:)\s*")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of :meth:`ParamSet.describe`: a scalar leaf, or a whole class group."""
+
+    spec: str
+    path: str
+    value: Any
+    default: Any
+    state: str  # editable | locked | unlocked | changed
+    help: str
+    type: str
+    bounds: tuple[float | None, float | None] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.spec}:{self.path}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def canonical_path(path: str) -> str:
+    """``a[0].b[0]`` and ``a.b`` name the same field (a bare name is the first occurrence)."""
+    return _FIRST.sub("", path.strip())
+
+
+def split_key(key_or_path: str) -> tuple[str | None, str]:
+    """``"spec.txt:a.b"`` -> ``("spec.txt", "a.b")``; ``"a.b"`` -> ``(None, "a.b")``."""
+    if ":" in key_or_path:
+        spec, path = key_or_path.split(":", 1)
+        return spec.strip() or None, path.strip()
+    return None, key_or_path.strip()
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+
+
+def _bounds_rule(p: SafeParamDef, lo: float | None, hi: float | None, got: Any) -> str:
+    if lo is not None and hi is not None:
+        return f"must be between {_num(lo)} and {_num(hi)} (got {got})"
+    if lo is not None:
+        return f"must be at least {_num(lo)} (got {got})"
+    return f"must be at most {_num(hi)} (got {got})"
+
+
+def _bounds(p: SafeParamDef) -> tuple[float | None, float | None]:
+    lo, hi = p.min, p.max
+    # A count of images, epochs or classes below 1 is never valid (TAO's spec validator, S12).
+    if lo is None and p.kind in {"batch_size", "epochs", "num_classes"} and p.type in {"int", "float"}:
+        lo = 1
+    return lo, hi
+
+
+def _fix_range(p: SafeParamDef, lo: float | None, hi: float | None) -> str:
+    parts = []
+    if lo is not None and hi is not None:
+        parts.append(f"use a value from {_num(lo)} to {_num(hi)}")
+    elif lo is not None:
+        parts.append(f"use a value of {_num(lo)} or more")
+    else:
+        parts.append(f"use a value of {_num(hi)} or less")
+    if p.default is not None:
+        parts.append(f"NVIDIA's default is {p.default}")
+    return "; ".join(parts)
+
+
+def _parse_int(field: str, value: Any, fix: str) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(field, f"must be a whole number (got {value})", fix)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ValidationError(field, f"must be a whole number (got {value!r})", fix)
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            f = float(text)
+        except ValueError:
+            f = math.nan
+        if math.isfinite(f) and f.is_integer():
+            return int(f)
+    raise ValidationError(field, f"must be a whole number (got {value!r})", fix)
+
+
+def _parse_float(field: str, value: Any, fix: str) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(field, f"must be a number (got {value})", fix)
+    try:
+        f = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"must be a number such as 0.001 or 1e-4 (got {value!r})", fix) from None
+    if not math.isfinite(f):
+        raise ValidationError(field, f"must be a finite number (got {value!r})", fix)
+    return f
+
+
+def _parse_bool(field: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    raise ValidationError(field, f"must be true or false (got {value!r})", "answer true or false (yes/no)")
+
+
+def _parse_str(field: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValidationError(field, f"must be text (got {value!r})", "type the value as plain text")
+    text = str(value)
+    if "\n" in text or "\r" in text:
+        raise ValidationError(field, "must be a single line of text", "remove the line breaks")
+    return text
+
+
+def _parse_path(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a path (got {value!r})", "type a path such as /workspace/data")
+    text = value.strip()
+    if not text:
+        raise ValidationError(field, "must not be empty", "type the path inside the container, e.g. /workspace/data")
+    if "\n" in text or "\r" in text:
+        raise ValidationError(field, "must be a single line", "remove the line breaks from the path")
+    if text.startswith("~"):
+        raise ValidationError(
+            field,
+            f"must be a path inside the container; '~' is not expanded there (got {text})",
+            "use the absolute container path (a mount destination such as /workspace/...)",
+        )
+    if not text.startswith("/"):
+        raise ValidationError(
+            field,
+            f"must be an absolute path inside the container (got {text})",
+            "start it with / and point into a mounted folder, e.g. /workspace/tao-experiments/data",
+        )
+    return text
+
+
+def check_class_name(field: str, name: Any) -> str:
+    """A class or label name as TAO matches it: lower-case, 1-40 chars of ``[-a-z0-9_]``."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError(field, f"class names must be non-empty text (got {name!r})", "type a name such as car")
+    name = name.strip()
+    if CLASS_NAME_RE.match(name):
+        return name
+    if CLASS_NAME_RE.match(name.lower()):
+        raise ValidationError(
+            field,
+            f"class name '{name}' has capital letters: TAO's dataset_convert lower-cases label names "
+            f"(to '{name.lower()}'), so '{name}' would never match and that class trains to 0 mAP",
+            f"write it in lower case: '{name.lower()}'",
+        )
+    raise ValidationError(
+        field,
+        f"class name '{name}' is not valid: use 1-40 lower-case letters, digits, '-' or '_', "
+        "starting with a letter or digit",
+        "rename it, e.g. 'traffic_light' instead of 'traffic light'",
+    )
+
+
+def as_mapping(value: Any, field: str = "classes") -> list[tuple[str, str]]:
+    """Normalise a class mapping: a dict, ``[[src, dst], ...]``, ``[{key, value}, ...]``, or the
+    text ``"car->car, van->car"`` (also ``=`` or ``:``; a bare name maps to itself)."""
+    fix = "give pairs such as car->car, van->car (dataset label -> model class)"
+    if isinstance(value, str):
+        items: list[Any] = [x for x in re.split(r"[,;\n]", value) if x.strip()]
+        pairs: list[Any] = []
+        for item in items:
+            parts = _PAIR_SEP.split(item.strip())
+            if len(parts) == 1:
+                parts = [parts[0], parts[0]]
+            if len(parts) != 2:
+                raise ValidationError(field, f"cannot read the class pair '{item.strip()}'", fix)
+            pairs.append(parts)
+        value = pairs
+    if isinstance(value, Mapping):
+        value = list(value.items())
+    if not isinstance(value, Iterable):
+        raise ValidationError(field, f"must be a list of (label, class) pairs (got {value!r})", fix)
+    out: list[tuple[str, str]] = []
+    for item in value:
+        if isinstance(item, Mapping) and "key" in item and "value" in item:
+            item = (item["key"], item["value"])
+        elif isinstance(item, str):
+            item = (item, item)
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise ValidationError(field, f"must be a list of (label, class) pairs (got {item!r})", fix)
+        out.append((str(item[0]), str(item[1])))
+    return out
+
+
+def as_list(value: Any, field: str = "classes") -> list[str]:
+    if isinstance(value, str):
+        return [x.strip() for x in re.split(r"[,;\n]", value) if x.strip()]
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        return [v if isinstance(v, str) else str(v) for v in value]
+    raise ValidationError(field, f"must be a list of class names (got {value!r})", "give names such as car, person")
+
+
+def coerce(p: SafeParamDef, value: Any) -> Any:
+    """Validate ``value`` for the safe parameter ``p`` and return it in the spec's type.
+
+    Raises :class:`ValidationError` naming the field, the rule broken and the fix.
+    """
+    field = p.path
+    lo, hi = _bounds(p)
+    if p.type in {"int", "float"}:
+        fix = _fix_range(p, lo, hi) if (lo is not None or hi is not None) else "type a number"
+        num: float = _parse_int(field, value, fix) if p.type == "int" else _parse_float(field, value, fix)
+        if (lo is not None and num < lo) or (hi is not None and num > hi):
+            raise ValidationError(field, _bounds_rule(p, lo, hi, value if not isinstance(value, str) else value.strip()), fix)
+        return num
+    if p.type == "bool":
+        return _parse_bool(field, value)
+    if p.type == "str":
+        return _parse_str(field, value)
+    if p.type == "path":
+        return _parse_path(field, value)
+    if p.type == "class_mapping":
+        pairs = as_mapping(value, field)
+        if not pairs:
+            raise ValidationError(field, "needs at least one class", "map at least one dataset label to a class")
+        seen: set[str] = set()
+        clean = []
+        for src, dst in pairs:
+            src, dst = check_class_name(field, src), check_class_name(field, dst)
+            if src in seen:
+                raise ValidationError(
+                    field, f"label '{src}' is mapped twice", "map each dataset label to exactly one class"
+                )
+            seen.add(src)
+            clean.append((src, dst))
+        return clean
+    if p.type == "class_list":
+        names = [check_class_name(field, n) for n in as_list(value, field)]
+        if not names:
+            raise ValidationError(field, "needs at least one class", "give at least one class name")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValidationError(field, f"class '{dupes[0]}' is listed twice", "list each class once")
+        return names
+    raise UserError(f"unknown parameter type '{p.type}'", "see specs_templates/README.md", field=field)
+
+
+def _coerce_like(field: str, current: Any, value: Any) -> Any:
+    """An unlocked (expert) value: checked only against the type of the value it replaces."""
+    fix = f"NVIDIA's value is {current!r}; give a value of the same kind"
+    if isinstance(current, bool):
+        return _parse_bool(field, value)
+    if isinstance(current, int):
+        return _parse_int(field, value, fix)
+    if isinstance(current, float):
+        return _parse_float(field, value, fix)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return _parse_str(field, value)
+
+
+def _rules():
+    try:
+        return importlib.import_module("tao_tui.specs.rules")
+    except ModuleNotFoundError as err:
+        if err.name in ("tao_tui.specs.rules",):
+            return None
+        raise
+
+
+# --------------------------------------------------------------------------- ParamSet
+
+
+class ParamSet:
+    """The editable view of one network's spec documents."""
+
+    def __init__(self, network_def: NetworkDef, docs: Mapping[str, Any], unlocked: Iterable[str] = ()):
+        self.network = network_def
+        self.docs = dict(docs)
+        self._unlocked: list[str] = []
+        # What each leaf held when the set was made: a locked value is shown against it.
+        self._initial: dict[str, dict[str, Any]] = {
+            name: {canonical_path(p): v for p, v in doc.leaves()} for name, doc in self.docs.items()
+        }
+        for path in unlocked:
+            self.unlock(path)
+
+    # ------------------------------------------------------------- lookup
+
+    @property
+    def unlocked(self) -> frozenset[str]:
+        return frozenset(self._unlocked)
+
+    @property
+    def safe_params(self) -> list[SafeParamDef]:
+        return [p for p in self.network.safe_params if p.spec in self.docs]
+
+    def params_for(self, key_or_path: str) -> list[SafeParamDef]:
+        """Every loaded safe parameter the key (``spec:path``) or bare path names."""
+        spec, path = split_key(key_or_path)
+        cp = canonical_path(path)
+        return [
+            p for p in self.safe_params if canonical_path(p.path) == cp and (spec is None or p.spec == spec)
+        ]
+
+    def _doc(self, spec: str):
+        if spec not in self.docs:
+            raise UserError(
+                f"spec file '{spec}' is not loaded",
+                f"load it first; loaded: {', '.join(self.docs) or 'none'}",
+                field=spec,
+            )
+        return self.docs[spec]
+
+    def _present(self, doc: Any, path: str) -> bool:
+        try:
+            if doc.has(path):
+                return True
+        except UserError:
+            pass
+        try:
+            return doc.count(path) > 0
+        except (UserError, AttributeError):
+            return False
+
+    def _locate(self, key_or_path: str) -> list[tuple[str, str]]:
+        """(spec, path) pairs holding ``key_or_path``; UserError when no loaded spec has it."""
+        spec, path = split_key(key_or_path)
+        specs = [spec] if spec else list(self.docs)
+        found = [(s, path) for s in specs if self._present(self._doc(s), path)]
+        if not found:
+            where = spec or ", ".join(self.docs) or "no spec file"
+            raise UserError(
+                f"{path} is not in {where}",
+                "check the spelling; `tao-tui spec show FILE` lists every path",
+                field=path,
+            )
+        return found[:1] if spec is None else found
+
+    def _is_unlocked(self, spec: str, path: str) -> bool:
+        cp = canonical_path(path)
+        for entry in self._unlocked:
+            s, p = split_key(entry)
+            if canonical_path(p) == cp and (s is None or s == spec):
+                return True
+        return False
+
+    def _current(self, p: SafeParamDef) -> Any:
+        doc = self.docs[p.spec]
+        if p.type == "class_mapping":
+            return doc.get_mapping(p.path)
+        if p.type == "class_list":
+            return doc.get_list(p.path)
+        return doc.get(p.path)
+
+    def _write(self, p: SafeParamDef, value: Any) -> None:
+        doc = self.docs[p.spec]
+        if p.type == "class_mapping":
+            doc.set_mapping(p.path, value)
+            rules = _rules()
+            if rules is not None and hasattr(rules, "apply_classes"):
+                rules.apply_classes(self.network, self.docs, value)
+        elif p.type == "class_list":
+            doc.set_list(p.path, value)
+        else:
+            doc.set(p.path, value)
+
+    def _rule_errors(self) -> list[ValidationError]:
+        rules = _rules()
+        if rules is None or not hasattr(rules, "check"):
+            return []
+        return list(rules.check(self.network, self.docs))
+
+    # ------------------------------------------------------------- editing
+
+    def unlock(self, key_or_path: str) -> None:
+        """An expert's explicit unlock of one path (``spec:path`` or a bare path)."""
+        self._locate(key_or_path)  # must exist
+        if key_or_path not in self._unlocked:
+            self._unlocked.append(key_or_path)
+
+    def set(self, key_or_path: str, value: Any) -> Any:
+        """Validate ``value`` and write it; returns the value as written.
+
+        Raises ValidationError (type, bounds, class names, or a cross-field rule about this field),
+        LockedParamError (a locked path), UserError (a path that is in no loaded spec).
+        """
+        params = self.params_for(key_or_path)
+        if params:
+            targets = [(p, coerce(p, value)) for p in params]
+            field_names = {p.path for p in params} | {p.key for p in params}
+            before = {(e.field, e.rule) for e in self._rule_errors()}
+            old = [(p, self._current(p)) for p, _ in targets]
+            for p, v in targets:
+                self._write(p, v)
+            new = [
+                e for e in self._rule_errors() if (e.field, e.rule) not in before and e.field in field_names
+            ]
+            if new:
+                for p, v in old:
+                    self._write(p, v)
+                raise new[0]
+            return targets[0][1]
+        located = self._locate(key_or_path)
+        unlocked = [(s, path) for s, path in located if self._is_unlocked(s, path)]
+        if not unlocked:
+            s, path = located[0]
+            raise LockedParamError(
+                f"{path} is locked at NVIDIA's default ({_show(self.docs[s], path)})",
+                f"only the safe parameters can be changed: {', '.join(self.safe_names()) or 'none'}; "
+                f"an expert can unlock it explicitly with --unlock {path}",
+                field=path,
+            )
+        result = None
+        for s, path in unlocked:
+            doc = self.docs[s]
+            current = doc.get(path)
+            result = _coerce_like(path, current, value)
+            if isinstance(result, list):
+                doc.set_list(path, result)
+            else:
+                doc.set(path, result)
+        return result
+
+    def safe_names(self) -> list[str]:
+        names: list[str] = []
+        for p in self.safe_params:
+            if p.path not in names:
+                names.append(p.path)
+        return names
+
+    def values(self) -> dict[str, Any]:
+        """``{spec:path: current value}`` for every safe and every unlocked parameter."""
+        out = {p.key: self._current(p) for p in self.safe_params}
+        for entry in self._unlocked:
+            for s, path in self._locate(entry):
+                out[f"{s}:{path}"] = self.docs[s].get(path)
+        return out
+
+    def check(self) -> list[ValidationError]:
+        """Every problem of the whole set: each safe value re-validated, then the cross-field rules."""
+        errors: list[ValidationError] = []
+        for p in self.safe_params:
+            try:
+                coerce(p, self._current(p))
+            except ValidationError as err:
+                errors.append(err)
+        errors.extend(self._rule_errors())
+        return errors
+
+    # ------------------------------------------------------------- describing
+
+    def describe(self, spec: str | None = None) -> list[Row]:
+        """One row per scalar leaf (one per class group) of every loaded spec, in file order."""
+        rows: list[Row] = []
+        for name, doc in self.docs.items():
+            if spec is not None and name != spec:
+                continue
+            params = [p for p in self.safe_params if p.spec == name]
+            groups = [(canonical_path(p.path), p) for p in params if p.type in GROUP_TYPES]
+            scalars = {canonical_path(p.path): p for p in params if p.type not in GROUP_TYPES}
+            emitted: set[str] = set()
+            for lpath, value in doc.leaves():
+                cp = canonical_path(lpath)
+                group = next(
+                    (p for g, p in groups if cp == g or cp.startswith(g + ".") or cp.startswith(g + "[")), None
+                )
+                if group is not None:
+                    if group.key not in emitted:
+                        emitted.add(group.key)
+                        rows.append(self._param_row(group))
+                    continue
+                p = scalars.get(cp)
+                if p is not None:
+                    rows.append(self._param_row(p, path=lpath, value=value))
+                    continue
+                state = "unlocked" if self._is_unlocked(name, lpath) else "locked"
+                default = self._initial.get(name, {}).get(cp, value)
+                rows.append(
+                    Row(name, lpath, value, default, state,
+                        "unlocked by an expert" if state == "unlocked" else "locked at NVIDIA's default",
+                        _type_of(value))
+                )
+        return rows
+
+    def _param_row(self, p: SafeParamDef, path: str | None = None, value: Any = None) -> Row:
+        value = self._current(p) if path is None else value
+        default = p.default
+        if p.type == "class_mapping" and default is not None:
+            default = as_mapping(default, p.path)
+        if self._is_unlocked(p.spec, p.path):
+            state = "unlocked"
+        else:
+            state = "editable" if _same(p, value, default) else "changed"
+        lo, hi = _bounds(p)
+        bounds = (lo, hi) if (lo is not None or hi is not None) else None
+        return Row(p.spec, path or p.path, value, default, state, p.help, p.type, bounds)
+
+
+def _same(p: SafeParamDef, value: Any, default: Any) -> bool:
+    if default is None:
+        return True
+    if p.type == "class_mapping":
+        return [tuple(x) for x in value] == [tuple(x) for x in default]
+    if p.type == "float":
+        try:
+            return math.isclose(float(value), float(default), rel_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    if p.type == "class_list":
+        return list(value) == list(default)
+    return value == default
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
+
+
+def _show(doc: Any, path: str) -> Any:
+    try:
+        return doc.get(path)
+    except UserError:
+        try:
+            return doc.get_mapping(path)
+        except Exception:  # noqa: BLE001 - only for the message
+            return "a group of values"

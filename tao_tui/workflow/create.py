@@ -1,0 +1,179 @@
+"""Create a project and (re)write its spec files from NVIDIA's templates + the user's values.
+
+The project's ``params`` (safe values the user changed) are the source of truth: the
+spec files in ``<project>/specs`` are always NVIDIA's templates with exactly those values
+applied, the class blocks regenerated, the retrain spec derived from the train spec and
+each stage's inputs pointed at the previous stage's outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tao_tui.errors import UserError, ValidationError
+from tao_tui.project import CONTAINER_DATA, PROJECT_FILE, Project, atomic_write, new_project_id
+from tao_tui.specs import SpecDoc, load_spec
+from tao_tui.specs.netdef import NetworkDef, load_network
+from tao_tui.workflow.stages import Pipeline
+
+CLASSES_KINDS = ("classes",)
+
+
+def default_tao_version(network: str) -> tuple[str, str | None]:
+    """The newest TAO version whose catalog has ``network``, and its image."""
+    from tao_tui.catalog import load_catalog
+
+    cat = load_catalog()
+    net = cat.network(network)
+    return cat.version, net.image
+
+
+def image_for(network: str, tao_version: str) -> str | None:
+    from tao_tui.catalog import load_catalog
+
+    return load_catalog(tao_version).network(network).image
+
+
+def template_docs(net: NetworkDef) -> dict[str, SpecDoc]:
+    docs: dict[str, SpecDoc] = {}
+    for name in net.spec_files:
+        path = net.folder / name
+        if not path.is_file():
+            raise UserError(f"{net.name}: spec file {name} is missing from {net.folder}", "reinstall tao-tui")
+        docs[name] = load_spec(path)
+    return docs
+
+
+def _dataset_root_fix(project: Project, docs: dict[str, SpecDoc], net: NetworkDef) -> dict[str, str]:
+    """NVIDIA's paths assume <data>/training/image_2; a dataset with image_2 at its top is mapped too."""
+    if not project.dataset:
+        return {}
+    ds = Path(project.dataset).expanduser()
+    if (ds / "training").is_dir() or not any((ds / d).is_dir() for d in ("image_2", "images", "label_2", "labels")):
+        return {}
+    fixes = {}
+    old = f"{CONTAINER_DATA}/training"
+    for p in net.safe_params:
+        if p.type != "path" or p.spec not in docs or not docs[p.spec].has(p.path):
+            continue
+        value = docs[p.spec].get(p.path)
+        if isinstance(value, str) and (value == old or value.startswith(old + "/")):
+            fixes[p.key] = CONTAINER_DATA + value[len(old) :]
+    return fixes
+
+
+def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
+    """Templates + project.params -> the project's spec files (written atomically)."""
+    from tao_tui.specs import rules
+    from tao_tui.specs.params import ParamSet
+
+    net = load_network(project.network)
+    docs = template_docs(net)
+    params = ParamSet(net, docs, unlocked=set(project.unlocked))
+    values: dict[str, Any] = dict(_dataset_root_fix(project, docs, net))
+    values.update(project.params)
+    for key, value in values.items():
+        params.set(key, value)
+
+    pipe = Pipeline(project, net)
+    for stage in net.stages:
+        if stage.derived_from and stage.spec:
+            pruned = next(
+                (v for spec, path, v in pipe.feed_values() if spec == stage.spec and "pretrained" in path), None
+            )
+            docs[stage.spec] = rules.derive_retrain(docs[stage.derived_from], pruned or "")
+    for spec, path, value in pipe.feed_values():
+        if spec in docs:
+            docs[spec].set(path, value)
+
+    problems = rules.check(net, docs)
+    if problems:
+        raise _combine(problems)
+    if write:
+        for name, doc in docs.items():
+            atomic_write(project.specs_dir / name, doc.render())
+    return docs
+
+
+def _combine(problems: list[ValidationError]) -> UserError:
+    if len(problems) == 1:
+        return problems[0]
+    lines = [str(p) for p in problems]
+    return UserError(f"{len(problems)} problems in the spec values:\n" + "\n".join(lines), "fix each value above")
+
+
+def parse_classes(text: str) -> list[tuple[str, str]]:
+    """``car:car,truck:car,pedestrian`` -> [(car, car), (truck, car), (pedestrian, pedestrian)]."""
+    pairs = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        src, _, tgt = item.partition(":")
+        src, tgt = src.strip(), (tgt.strip() or src.strip())
+        if not src:
+            raise ValidationError("--classes", f"'{item}' has no source class name", "write SOURCE:TARGET, e.g. truck:car")
+        pairs.append((src, tgt))
+    if not pairs:
+        raise ValidationError("--classes", "no classes given", "write e.g. --classes car:car,truck:car,pedestrian")
+    return pairs
+
+
+def create_project(
+    root: Path,
+    network: str,
+    *,
+    tao_version: str | None = None,
+    image: str | None = None,
+    dataset: str | None = None,
+    sets: list[tuple[str, str]] = (),
+    classes: list[tuple[str, str]] | None = None,
+    gpus: int = 1,
+    user: str | None = None,
+    unlock: list[str] = (),
+) -> Project:
+    root = Path(root).expanduser().resolve()
+    if (root / PROJECT_FILE).exists():
+        raise UserError(
+            f"{root} already holds a project",
+            "pick another --dir, or open it with `tao-tui --project DIR`",
+            field="--dir",
+        )
+    net = load_network(network)
+    if tao_version is None:
+        tao_version, cat_image = default_tao_version(network)
+    else:
+        cat_image = image_for(network, tao_version)
+    if dataset:
+        ds = Path(dataset).expanduser()
+        if not ds.is_dir():
+            raise UserError(f"dataset folder {ds} does not exist", "pass the folder that holds your images and labels", field="--dataset")
+        dataset = str(ds.resolve())
+    project = Project(
+        root=root,
+        id=new_project_id(),
+        network=net.name,
+        tao_version=tao_version,
+        image=image or cat_image,
+        dataset=dataset,
+        gpus=gpus,
+        user=user,
+        unlocked=list(unlock),
+    )
+    for path, value in sets:
+        p = net.param(path)
+        project.params[p.key if p else path] = value
+    if classes is not None:
+        mapping = [p for p in net.safe_params if p.type == "class_mapping"]
+        lists = [p for p in net.safe_params if p.type == "class_list"]
+        targets = mapping or lists
+        if not targets:
+            raise ValidationError("--classes", f"{network} has no class list to set", "leave --classes out")
+        for p in targets:
+            project.params[p.key] = [list(x) for x in classes] if p.type == "class_mapping" else [t for _, t in classes]
+    render_specs(project)  # validates everything before anything is saved
+    for sub in ("results", "runs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    project.save()
+    return project

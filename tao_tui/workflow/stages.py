@@ -1,0 +1,187 @@
+"""Stages of a network's workflow and how each stage's outputs feed the next.
+
+A :class:`Pipeline` is the network.yaml stages bound to one project: every
+placeholder (``{results}``, ``{train.model}``, ...) resolves to a container path,
+and every output can be checked on the host through the project's mounts.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tao_tui.errors import UserError
+from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
+from tao_tui.specs.netdef import NetworkDef, StageDef, load_network
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:([.:])([^{}]+))?\}")
+GLOB_CHARS = set("*?[")
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """'5.0.0' -> (5, 0, 0); 'v3.22.05' -> (3, 22, 5)."""
+    parts = re.findall(r"\d+", version)
+    return tuple(int(p) for p in parts) or (0,)
+
+
+def framework_of(net: NetworkDef) -> str:
+    return "tf1" if net.cli == "flags" and net.spec_format == "prototxt" else "other"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    project: Project
+    net: NetworkDef
+
+    @classmethod
+    def for_project(cls, project: Project) -> Pipeline:
+        return cls(project, load_network(project.network))
+
+    @property
+    def stages(self) -> tuple[StageDef, ...]:
+        return self.net.stages
+
+    def stage(self, stage_id: str) -> StageDef:
+        return self.net.stage(stage_id)
+
+    @property
+    def version(self) -> tuple[int, ...]:
+        return version_tuple(self.project.tao_version)
+
+    # ------------------------------------------------------------------ paths
+    def spec_container(self, spec_name: str) -> str:
+        return f"{CONTAINER_ROOT}/specs/{spec_name}"
+
+    def results_container(self, stage_id: str) -> str:
+        return f"{CONTAINER_ROOT}/results/{stage_id}"
+
+    def model_ext(self) -> str:
+        if self.net.cli == "hydra":
+            return "pth"
+        return "tlt" if self.version < (5,) else "hdf5"
+
+    def export_ext(self) -> str:
+        if self.net.cli == "hydra":
+            return "onnx"
+        return "etlt" if self.version < (5,) else "onnx"
+
+    def resolve(self, template: str, stage: StageDef, *, concrete: bool = True) -> str:
+        """Fill the placeholders of ``template`` for ``stage``.
+
+        ``{key}`` stays as is (the caller decides between the real key and ``$KEY``).
+        With ``concrete``, an earlier stage's output that is a glob resolves to the newest
+        matching file on disk when there is one.
+        """
+
+        def sub(m: re.Match[str]) -> str:
+            name, sep, rest = m.group(1), m.group(2), m.group(3)
+            if sep == ".":
+                return self.output_path(name, rest, concrete=concrete)
+            if sep == ":":
+                if name == "spec":
+                    return self.spec_container(rest)
+                raise UserError(f"unknown placeholder {m.group(0)} in {self.net.name}'s network.yaml")
+            if name == "spec":
+                if not stage.spec:
+                    raise UserError(f"stage {stage.id} has no spec but its args use {{spec}}")
+                return self.spec_container(stage.spec)
+            if name == "results":
+                return self.results_container(stage.id)
+            if name == "data":
+                return CONTAINER_DATA
+            if name == "model_ext":
+                return self.model_ext()
+            if name == "export_ext":
+                return self.export_ext()
+            if name == "gpus":
+                return str(self.project.gpus)
+            if name == "key":
+                return "{key}"
+            raise UserError(f"unknown placeholder {m.group(0)} in {self.net.name}'s network.yaml")
+
+        return _PLACEHOLDER.sub(sub, template)
+
+    def output_pattern(self, stage_id: str, name: str) -> str:
+        stage = self.stage(stage_id)
+        if name not in stage.outputs:
+            raise UserError(f"stage {stage_id} of {self.net.name} has no output '{name}'")
+        return self.resolve(stage.outputs[name], stage, concrete=False)
+
+    def output_path(self, stage_id: str, name: str, *, concrete: bool = True) -> str:
+        """Container path of an output; a glob becomes the newest existing match when ``concrete``."""
+        pattern = self.output_pattern(stage_id, name)
+        if concrete and GLOB_CHARS & set(pattern):
+            matches = self._host_glob(pattern)
+            if matches:
+                newest = max(matches, key=lambda p: p.stat().st_mtime)
+                return self.project.to_container(newest)
+        return pattern
+
+    def _host_glob(self, container_pattern: str) -> list[Path]:
+        host_pattern = str(self.project.to_host(container_pattern))
+        return [Path(p) for p in glob.glob(host_pattern)]
+
+    # ------------------------------------------------------------------ chaining
+    def inputs_of(self, stage: StageDef) -> list[tuple[str, str]]:
+        """(stage, output) pairs an argument template of ``stage`` reads."""
+        refs: list[tuple[str, str]] = []
+        for group in stage.args or ():
+            for arg in group.args:
+                for m in _PLACEHOLDER.finditer(arg):
+                    if m.group(2) == "." and (m.group(1), m.group(3)) not in refs:
+                        refs.append((m.group(1), m.group(3)))
+        for earlier in self.stages:
+            if earlier.id == stage.id:
+                break
+            for feed in earlier.feeds:
+                if stage.spec and feed.spec == stage.spec:
+                    for name, tmpl in earlier.outputs.items():
+                        if self.resolve(tmpl, earlier, concrete=False) == self.resolve(
+                            feed.value, earlier, concrete=False
+                        ) and (earlier.id, name) not in refs:
+                            refs.append((earlier.id, name))
+        return refs
+
+    def missing_inputs(self, stage: StageDef) -> list[str]:
+        """Human-readable list of inputs that are not on disk yet."""
+        missing = []
+        for sid, name in self.inputs_of(stage):
+            if not self.output_exists(sid, name):
+                missing.append(f"{sid}'s {name} ({self.output_pattern(sid, name)})")
+        return missing
+
+    def output_exists(self, stage_id: str, name: str) -> bool:
+        pattern = self.output_pattern(stage_id, name)
+        paths = self._host_glob(pattern) if GLOB_CHARS & set(pattern) else [self.project.to_host(pattern)]
+        return any(_non_empty(p) for p in paths)
+
+    def missing_outputs(self, stage: StageDef) -> list[str]:
+        return [
+            self.output_pattern(stage.id, name)
+            for name in stage.outputs
+            if not self.output_exists(stage.id, name)
+        ]
+
+    def feed_values(self) -> list[tuple[str, str, str]]:
+        """(spec file, spec path, container value) for every feed, resolved as far as the disk allows."""
+        out = []
+        for stage in self.stages:
+            for feed in stage.feeds:
+                value = self.resolve(feed.value, stage, concrete=False)
+                # a feed that names a concrete output of the stage: use the real file once it exists
+                for name, tmpl in stage.outputs.items():
+                    if self.resolve(tmpl, stage, concrete=False) == value:
+                        value = self.output_path(stage.id, name)
+                out.append((feed.spec, feed.path, value))
+        return out
+
+
+def _non_empty(path: Path) -> bool:
+    try:
+        if path.is_dir():
+            return any(path.iterdir())
+        return path.is_file() and path.stat().st_size > 0
+    except OSError:
+        return False

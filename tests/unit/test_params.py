@@ -1,0 +1,319 @@
+"""ParamSet: safe values validated and written; everything else locked unless an expert unlocks it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tao_tui.errors import LockedParamError, UserError, ValidationError
+from tao_tui.specs.netdef import SafeParamDef, parse_network
+from tao_tui.specs.params import ParamSet, as_mapping, canonical_path, coerce
+
+TRAIN = """\
+random_seed: 42
+dataset_config {
+  target_class_mapping {
+    key: "car"
+    value: "car"
+  }
+  target_class_mapping {
+    key: "van"
+    value: "car"
+  }
+}
+model_config {
+  pretrained_model_file: "/workspace/x.hdf5"
+  arch: "resnet"
+}
+training_config {
+  batch_size_per_gpu: 4
+  num_epochs: 120
+  checkpoint_interval: 10
+  enable_qat: false
+}
+"""
+
+CONVERT = """\
+kitti_config {
+  root_directory_path: "/workspace/data/training"
+}
+"""
+
+NET = {
+    "name": "toy",
+    "description": "a toy detector",
+    "spec_format": "prototxt",
+    "stages": [
+        {"id": "dataset_convert", "spec": "convert.txt"},
+        {"id": "train", "task": "train", "spec": "train.txt"},
+    ],
+    "safe_params": [
+        {"spec": "train.txt", "path": "training_config.batch_size_per_gpu", "kind": "batch_size",
+         "type": "int", "min": 1, "max": 32, "default": 4, "help": "Images per GPU per step."},
+        {"spec": "train.txt", "path": "training_config.num_epochs", "kind": "epochs", "type": "int",
+         "min": 1, "max": 500, "default": 120, "help": "Passes over the data."},
+        {"spec": "train.txt", "path": "dataset_config.target_class_mapping", "kind": "classes",
+         "type": "class_mapping", "default": [["car", "car"], ["van", "car"]], "help": "Label -> class."},
+        {"spec": "train.txt", "path": "model_config.pretrained_model_file", "kind": "path", "type": "path",
+         "default": "/workspace/x.hdf5", "help": "Pretrained weights."},
+        {"spec": "convert.txt", "path": "kitti_config.root_directory_path", "kind": "path", "type": "path",
+         "default": "/workspace/data/training", "help": "Dataset folder."},
+    ],
+}  # fmt: skip
+
+
+def _parse(text: str, name: str):
+    from tao_tui.specs import parse_spec
+
+    return parse_spec(text, "prototxt", name)
+
+
+@pytest.fixture
+def net():
+    return parse_network(NET, Path("/nonexistent/toy"))
+
+
+@pytest.fixture
+def docs():
+    return {"convert.txt": _parse(CONVERT, "convert.txt"), "train.txt": _parse(TRAIN, "train.txt")}
+
+
+@pytest.fixture
+def params(net, docs):
+    return ParamSet(net, docs)
+
+
+def _param(**kw) -> SafeParamDef:
+    base = {"spec": "s.yaml", "path": "a.b", "kind": "batch_size", "type": "int", "default": 4, "help": "h"}
+    base.update(kw)
+    return SafeParamDef(**base)
+
+
+# ----------------------------------------------------------------- safe values
+
+
+def test_set_int_from_string_writes_only_that_value(params, docs):
+    assert params.set("training_config.batch_size_per_gpu", "8") == 8
+    assert docs["train.txt"].get("training_config.batch_size_per_gpu") == 8
+    assert docs["train.txt"].render() == TRAIN.replace("batch_size_per_gpu: 4", "batch_size_per_gpu: 8")
+
+
+def test_set_by_spec_key(params, docs):
+    params.set("train.txt:training_config.num_epochs", 5)
+    assert docs["train.txt"].get("training_config.num_epochs") == 5
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    (0, "must be between 1 and 32 (got 0)"),
+    ("33", "must be between 1 and 32 (got 33)"),
+    ("eight", "must be a whole number (got 'eight')"),
+    (2.5, "must be a whole number (got 2.5)"),
+    (True, "must be a whole number (got True)"),
+])  # fmt: skip
+def test_bad_int_names_field_rule_and_fix(params, docs, value, rule):
+    with pytest.raises(ValidationError) as info:
+        params.set("training_config.batch_size_per_gpu", value)
+    err = info.value
+    assert err.field == "training_config.batch_size_per_gpu"
+    assert err.rule == rule
+    assert "1 to 32" in err.fix and "default is 4" in err.fix
+    assert str(err).startswith("training_config.batch_size_per_gpu: ")
+    assert docs["train.txt"].get("training_config.batch_size_per_gpu") == 4  # unchanged
+
+
+def test_float_param_parses_scientific_notation_and_checks_bounds():
+    p = _param(type="float", kind="epochs", path="lr", min=0, max=1, default=5e-5)
+    assert coerce(p, "1e-4") == pytest.approx(1e-4)
+    assert coerce(p, 1) == 1.0
+    with pytest.raises(ValidationError, match=r"must be between 0 and 1 \(got 2\)"):
+        coerce(p, "2")
+    with pytest.raises(ValidationError, match="finite"):
+        coerce(p, "nan")
+
+
+def test_open_bounds_messages():
+    with pytest.raises(ValidationError) as info:
+        coerce(_param(min=None, max=None), 0)  # batch sizes are >= 1 even without an explicit min
+    assert info.value.rule == "must be at least 1 (got 0)"
+    with pytest.raises(ValidationError) as info:
+        coerce(_param(kind="path", min=None, max=10), 11)
+    assert info.value.rule == "must be at most 10 (got 11)"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("true", True), ("No", False), ("1", True), (False, False)])
+def test_bool_values(text, expected):
+    assert coerce(_param(type="bool", kind="path"), text) is expected
+
+
+def test_bool_rejects_other_text():
+    with pytest.raises(ValidationError, match="must be true or false"):
+        coerce(_param(type="bool", kind="path"), "maybe")
+
+
+def test_str_rejects_line_breaks():
+    p = _param(type="str", kind="path")
+    assert coerce(p, "resnet") == "resnet"
+    with pytest.raises(ValidationError, match="single line"):
+        coerce(p, "a\nb")
+
+
+@pytest.mark.parametrize(("value", "rule_part"), [
+    ("~/data", "'~' is not expanded"),
+    ("data/training", "absolute path"),
+    ("   ", "must not be empty"),
+    (3, "must be a path"),
+])  # fmt: skip
+def test_bad_paths(params, value, rule_part):
+    with pytest.raises(ValidationError) as info:
+        params.set("kitti_config.root_directory_path", value)
+    assert info.value.field == "kitti_config.root_directory_path"
+    assert rule_part in info.value.rule
+    assert info.value.fix
+
+
+def test_good_path_is_written_in_its_own_spec(params, docs):
+    params.set("kitti_config.root_directory_path", " /workspace/mydata ")
+    assert docs["convert.txt"].get("kitti_config.root_directory_path") == "/workspace/mydata"
+    assert docs["train.txt"].render() == TRAIN
+
+
+# ----------------------------------------------------------------- classes
+
+
+def test_class_mapping_from_text_rewrites_the_group(params, docs):
+    params.set("dataset_config.target_class_mapping", "person->person, car->car, truck->car")
+    doc = docs["train.txt"]
+    assert doc.get_mapping("dataset_config.target_class_mapping") == [
+        ("person", "person"), ("car", "car"), ("truck", "car"),
+    ]  # fmt: skip
+    assert doc.render().count("target_class_mapping {") == 3
+    assert "batch_size_per_gpu: 4" in doc.render()
+
+
+def test_capitalised_class_name_explains_zero_map(params, docs):
+    with pytest.raises(ValidationError) as info:
+        params.set("dataset_config.target_class_mapping", [("Person", "person")])
+    err = info.value
+    assert err.field == "dataset_config.target_class_mapping"
+    assert "lower-cases" in err.rule and "0 mAP" in err.rule
+    assert "'person'" in err.fix
+    assert docs["train.txt"].get_mapping("dataset_config.target_class_mapping") == [("car", "car"), ("van", "car")]
+
+
+@pytest.mark.parametrize("mapping", [[("traffic light", "sign")], [("a" * 41, "a")], [], [("car", "car"), ("car", "van")]])
+def test_invalid_class_mappings(params, mapping):
+    with pytest.raises(ValidationError) as info:
+        params.set("dataset_config.target_class_mapping", mapping)
+    assert info.value.field == "dataset_config.target_class_mapping"
+    assert info.value.fix
+
+
+def test_as_mapping_accepts_the_usual_shapes():
+    want = [("car", "car"), ("van", "car")]
+    assert as_mapping({"car": "car", "van": "car"}) == want
+    assert as_mapping([["car", "car"], ["van", "car"]]) == want
+    assert as_mapping([{"key": "car", "value": "car"}, {"key": "van", "value": "car"}]) == want
+    assert as_mapping("car, van=car") == want
+
+
+def test_class_list_and_num_classes():
+    cl = _param(type="class_list", kind="classes")
+    assert coerce(cl, "car, person") == ["car", "person"]
+    with pytest.raises(ValidationError, match="listed twice"):
+        coerce(cl, ["car", "car"])
+    with pytest.raises(ValidationError, match="capital letters"):
+        coerce(cl, ["Car"])
+    nc = _param(kind="num_classes", min=None, max=None)
+    assert coerce(nc, "3") == 3
+    with pytest.raises(ValidationError, match="at least 1"):
+        coerce(nc, 0)
+
+
+# ----------------------------------------------------------------- locked / unlocked
+
+
+def test_locked_path_raises_with_value_and_fix(params, docs):
+    with pytest.raises(LockedParamError) as info:
+        params.set("training_config.checkpoint_interval", 5)
+    err = info.value
+    assert err.field == "training_config.checkpoint_interval"
+    assert err.message == "training_config.checkpoint_interval is locked at NVIDIA's default (10)"
+    assert "training_config.batch_size_per_gpu" in err.fix
+    assert "--unlock training_config.checkpoint_interval" in err.fix
+    assert docs["train.txt"].get("training_config.checkpoint_interval") == 10
+
+
+def test_unknown_path_is_a_user_error(params):
+    with pytest.raises(UserError, match="not in") as info:
+        params.set("training_config.no_such_field", 1)
+    assert not isinstance(info.value, LockedParamError)
+    with pytest.raises(UserError):
+        params.unlock("training_config.no_such_field")
+
+
+def test_unlock_allows_and_is_reported(params, docs):
+    params.unlock("training_config.checkpoint_interval")
+    assert "training_config.checkpoint_interval" in params.unlocked
+    assert params.set("training_config.checkpoint_interval", "5") == 5
+    assert docs["train.txt"].get("training_config.checkpoint_interval") == 5
+    with pytest.raises(ValidationError, match="whole number"):
+        params.set("training_config.checkpoint_interval", "soon")
+    rows = {r.path: r for r in params.describe()}
+    assert rows["training_config.checkpoint_interval"].state == "unlocked"
+    assert params.values()["train.txt:training_config.checkpoint_interval"] == 5
+
+
+def test_unlocked_from_constructor_even_when_unchanged(net, docs):
+    ps = ParamSet(net, docs, unlocked={"train.txt:model_config.arch"})
+    rows = {r.path: r for r in ps.describe("train.txt")}
+    assert rows["model_config.arch"].state == "unlocked"
+    ps.set("model_config.arch", "vgg")
+    assert docs["train.txt"].get("model_config.arch") == "vgg"
+
+
+# ----------------------------------------------------------------- describe / values
+
+
+def test_describe_marks_every_leaf(params):
+    params.set("training_config.num_epochs", 10)
+    rows = params.describe("train.txt")
+    by_path = {r.path: r for r in rows}
+    assert [r.path for r in rows] == [
+        "random_seed", "dataset_config.target_class_mapping", "model_config.pretrained_model_file",
+        "model_config.arch", "training_config.batch_size_per_gpu", "training_config.num_epochs",
+        "training_config.checkpoint_interval", "training_config.enable_qat",
+    ]  # fmt: skip
+    assert by_path["training_config.batch_size_per_gpu"].state == "editable"
+    assert by_path["training_config.batch_size_per_gpu"].bounds == (1, 32)
+    assert by_path["training_config.batch_size_per_gpu"].help == "Images per GPU per step."
+    epochs = by_path["training_config.num_epochs"]
+    assert (epochs.state, epochs.value, epochs.default) == ("changed", 10, 120)
+    assert by_path["random_seed"].state == "locked" and by_path["random_seed"].default == 42
+    assert by_path["dataset_config.target_class_mapping"].value == [("car", "car"), ("van", "car")]
+    assert {r.state for r in rows} <= {"editable", "locked", "unlocked", "changed"}
+
+
+def test_values_and_check(params):
+    vals = params.values()
+    assert vals["train.txt:training_config.batch_size_per_gpu"] == 4
+    assert vals["convert.txt:kitti_config.root_directory_path"] == "/workspace/data/training"
+    assert "train.txt:training_config.checkpoint_interval" not in vals
+    assert params.check() == []
+
+
+def test_check_reports_a_hand_edited_bad_value(net):
+    bad = {"train.txt": _parse(TRAIN.replace("batch_size_per_gpu: 4", "batch_size_per_gpu: 0"), "train.txt")}
+    errors = ParamSet(net, bad).check()
+    assert any(e.field == "training_config.batch_size_per_gpu" and "between 1 and 32" in e.rule for e in errors)
+
+
+def test_safe_param_whose_spec_is_not_loaded(net, docs):
+    ps = ParamSet(net, {"train.txt": docs["train.txt"]})
+    with pytest.raises(UserError):
+        ps.set("kitti_config.root_directory_path", "/workspace/x")
+
+
+def test_canonical_path():
+    assert canonical_path("a[0].b[0]") == canonical_path("a.b") == "a.b"
+    assert canonical_path("a[10].b") == "a[10].b"
