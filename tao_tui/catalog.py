@@ -19,7 +19,6 @@ Everything parsed is cached (``functools.cache``); :func:`clear_cache` resets it
 from __future__ import annotations
 
 import difflib
-import importlib.metadata
 import importlib.util
 import json
 import re
@@ -150,7 +149,9 @@ class Catalog:
             hits = [n for n in hits if (n.task_group or "model") == task_group]
         if hits:
             return hits[0]
-        raise UserError(f"TAO {self.version} has no network '{name}'", self._unknown_fix(name), field="network")
+        raise UserError(
+            f"TAO {self.version} has no network '{name}'", self._unknown_fix(name), field="network"
+        )
 
     def _unknown_fix(self, name: str) -> str:
         elsewhere = [c.toolkit_version for c in _configs() if any(e.name == name for e in c.entries)]
@@ -261,6 +262,8 @@ def _bundled() -> tuple[LauncherConfig, ...]:
 
 
 def _launcher_dist_version() -> str | None:
+    import importlib.metadata  # ~25 ms; only when a launcher package is found
+
     try:
         return importlib.metadata.version("nvidia-tao")
     except importlib.metadata.PackageNotFoundError:
@@ -338,14 +341,19 @@ def _resolve(version: str | None) -> LauncherConfig:
     by_toolkit = [c for c in configs if _key(c.toolkit_version) == want]
     if by_toolkit:
         return by_toolkit[-1]
-    by_launcher = [c for c in configs if c.launcher_version and _is_version(c.launcher_version)
-                   and _key(c.launcher_version) == want]
+    by_launcher = [
+        c
+        for c in configs
+        if c.launcher_version and _is_version(c.launcher_version) and _key(c.launcher_version) == want
+    ]
     if by_launcher:
         return by_launcher[-1]
     aliases = [
         f"{c.launcher_version} = {c.toolkit_version}"
         for c in configs
-        if c.launcher_version and _is_version(c.launcher_version) and _key(c.launcher_version) != _key(c.toolkit_version)
+        if c.launcher_version
+        and _is_version(c.launcher_version)
+        and _key(c.launcher_version) != _key(c.toolkit_version)
     ]
     alias_text = f" (launcher versions work too: {', '.join(aliases)})" if aliases else ""
     raise UserError(

@@ -29,7 +29,8 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's module is imported (fast start, fault isolation)."""
     parser = argparse.ArgumentParser(
         prog="tao-tui",
         description="A terminal wizard for NVIDIA TAO Toolkit. Without a command it opens the wizard.",
@@ -38,16 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plain", action="store_true", help="plain prompts instead of the full-screen UI")
     parser.add_argument("--project", help="open this project folder in the wizard")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    args = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in args if not a.startswith("-")), None)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"tao_tui.commands.{name}")
         p = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(p)
-        p.set_defaults(_module=module)
+        if name == chosen:
+            module = importlib.import_module(f"tao_tui.commands.{name}")
+            module.add_arguments(p)
+            p.set_defaults(_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         if args.command is None:

@@ -87,7 +87,10 @@ def _run(args: argparse.Namespace) -> int:
         subs = ", ".join(n.subtasks) if n.subtasks else "(none: takes its arguments directly)"
         out.write(f"        sub-tasks: {subs}\n")
         if args.network:
-            out.write(f"        command: {' '.join(command_prefix(n))} <sub-task> ...\n"
-                      if n.subtasks else f"        command: {' '.join(command_prefix(n))} ...\n")
+            out.write(
+                f"        command: {' '.join(command_prefix(n))} <sub-task> ...\n"
+                if n.subtasks
+                else f"        command: {' '.join(command_prefix(n))} ...\n"
+            )
             out.write(f"        TAO versions: {', '.join(n.versions)}\n")
     return 0

@@ -17,15 +17,8 @@ from typing import Any
 
 from tao_tui.errors import SpecParseError, TaoTuiError, UserError
 
-FORMATS = {
-    ".txt": "prototxt",
-    ".prototxt": "prototxt",
-    ".pbtxt": "prototxt",
-    ".cfg": "prototxt",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-}
+SPEC_SUFFIXES = {".txt", ".cfg", ".prototxt", ".pbtxt", ".yaml", ".yml", ".json"}
+PROTO_SUFFIXES = {".txt", ".cfg", ".prototxt", ".pbtxt"}
 # tao-tui's own files, never NVIDIA specs.
 NOT_SPECS = {"network.yaml", "project.yaml"}
 # A prototxt spec starts with `name:` or `name {`; a class list or id list (`car`, `000001`) does not.
@@ -35,18 +28,24 @@ _PROTO_START = re.compile(r"^\s*[A-Za-z_][\w.\[\]]*\s*(:|\{)")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="spec_command", metavar="ACTION", required=True)
     p = sub.add_parser("check", help="check that spec files parse and round-trip byte for byte")
-    p.add_argument("files", nargs="+", metavar="FILE", help="spec files, or folders to check every spec below")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="spec files, or folders to check every spec below"
+    )
     p.set_defaults(_spec_action=_check)
 
     p = sub.add_parser("show", help="print every value; with a network, mark the safe and locked ones")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--network", help="network name (found automatically in specs_templates/<net>/ or a project)")
+    p.add_argument(
+        "--network", help="network name (found automatically in specs_templates/<net>/ or a project)"
+    )
     p.add_argument("--unlock", action="append", default=[], metavar="PATH", help="show PATH as unlocked")
     p.set_defaults(_spec_action=_show)
 
     p = sub.add_parser("diff", help="unified diff against NVIDIA's template (exit 1 when different)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("template", nargs="?", metavar="TEMPLATE", help="default: specs_templates/<net>/<same name>")
+    p.add_argument(
+        "template", nargs="?", metavar="TEMPLATE", help="default: specs_templates/<net>/<same name>"
+    )
     p.add_argument("--network", help="network whose template to compare with")
     p.set_defaults(_spec_action=_diff)
 
@@ -58,22 +57,13 @@ def run(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- files
 
 
-def spec_format(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise UserError(
-            f"{path}: not a spec file (unknown suffix '{path.suffix}')",
-            f"spec files end in {', '.join(sorted(FORMATS))}",
-            field=str(path),
-        )
-    return fmt
-
-
 def looks_like_spec(path: Path) -> bool:
-    """A spec file by name and content: not CSV, not tao-tui's own YAML, not a bare list of names."""
-    if path.name in NOT_SPECS or path.suffix.lower() not in FORMATS:
+    """A spec file by name and content: not CSV, not tao-tui's own YAML, not a bare list of names
+    (classmap.txt, val.txt) nor prose."""
+    suffix = path.suffix.lower()
+    if path.name in NOT_SPECS or suffix not in SPEC_SUFFIXES:
         return False
-    if FORMATS[path.suffix.lower()] != "prototxt":
+    if suffix not in PROTO_SUFFIXES:
         return True
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -92,21 +82,19 @@ def spec_files_under(folder: Path) -> list[Path]:
 
 
 def _read(path: Path) -> str:
+    from tao_tui.specs import read_text
+
     if not path.is_file():
         raise UserError(f"{path}: no such file", "check the path", field=str(path))
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return fh.read()
-    except UnicodeDecodeError as err:
-        line = path.read_bytes()[: err.start].count(b"\n") + 1
-        raise SpecParseError(str(path), line, 1, "not UTF-8 text", "save the file as UTF-8") from None
+    return read_text(path)
 
 
 def load(path: Path):
-    """Parse one spec file (format from the suffix; ``.cfg`` is protobuf text)."""
-    from tao_tui.specs import parse_spec
+    """Parse one spec file (format from the suffix, and for .txt/.cfg from the content)."""
+    from tao_tui.specs import load_spec
 
-    return parse_spec(_read(path), spec_format(path), str(path))
+    _read(path)  # a clear "no such file" first
+    return load_spec(path)
 
 
 def _location(text: str, offset: int) -> tuple[int, int]:
@@ -117,18 +105,23 @@ def _location(text: str, offset: int) -> tuple[int, int]:
 
 def roundtrip_problem(path: Path) -> str | None:
     """None when ``path`` parses and renders back identically, else ``FILE:line:col: message``."""
-    try:
-        text = _read(path)
-        from tao_tui.specs import parse_spec
+    from tao_tui import specs
 
-        doc = parse_spec(text, spec_format(path), str(path))
-        out = doc.render()
+    if not path.is_file():
+        return f"{path}: no such file"
+    try:
+        specs.check_roundtrip(path)
+        return None
     except SpecParseError as err:
         return str(err)
     except TaoTuiError as err:
-        return f"{path}:1:1: {err}"
-    if out == text:
-        return None
+        try:  # locate the first byte that would change
+            text = specs.read_text(path)
+            out = specs.parse_spec(text, specs.format_for(path), str(path)).render()
+        except TaoTuiError:
+            out = None
+        if out is None or out == text:
+            return f"{path}:1:1: {err.message}"
     i = next((k for k, (a, b) in enumerate(zip(text, out, strict=False)) if a != b), min(len(text), len(out)))
     line, col = _location(text, i)
     want = text.splitlines()[line - 1] if line <= len(text.splitlines()) else "<end of file>"

@@ -25,11 +25,13 @@ from tao_tui.errors import LockedParamError, UserError, ValidationError
 from tao_tui.specs.netdef import NetworkDef, SafeParamDef
 
 CLASS_NAME_RE = re.compile(r"^[a-z0-9][-a-z0-9_]{0,39}$")
+CLASS_LIST_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,39}$")
 GROUP_TYPES = {"class_mapping", "class_list"}
 STATES = ("editable", "locked", "unlocked", "changed")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 _FIRST = re.compile(r"\[0\]")
+_UNSET = re.compile(r"^\s*\?+\s*$")
 _PAIR_SEP = re.compile(r"\s*(?:->|=>|=|:)\s*")
 
 
@@ -159,12 +161,14 @@ def _parse_str(field: str, value: Any) -> str:
     return text
 
 
-def _parse_path(field: str, value: Any) -> str:
+def _parse_path(field: str, value: Any, relative_ok: bool = False) -> str:
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a path (got {value!r})", "type a path such as /workspace/data")
     text = value.strip()
     if not text:
-        raise ValidationError(field, "must not be empty", "type the path inside the container, e.g. /workspace/data")
+        raise ValidationError(
+            field, "must not be empty", "type the path inside the container, e.g. /workspace/data"
+        )
     if "\n" in text or "\r" in text:
         raise ValidationError(field, "must be a single line", "remove the line breaks from the path")
     if text.startswith("~"):
@@ -173,7 +177,7 @@ def _parse_path(field: str, value: Any) -> str:
             f"must be a path inside the container; '~' is not expanded there (got {text})",
             "use the absolute container path (a mount destination such as /workspace/...)",
         )
-    if not text.startswith("/"):
+    if not text.startswith("/") and not relative_ok:
         raise ValidationError(
             field,
             f"must be an absolute path inside the container (got {text})",
@@ -182,26 +186,46 @@ def _parse_path(field: str, value: Any) -> str:
     return text
 
 
-def check_class_name(field: str, name: Any) -> str:
-    """A class or label name as TAO matches it: lower-case, 1-40 chars of ``[-a-z0-9_]``."""
+def check_class_name(field: str, name: Any, role: str = "label") -> str:
+    """A class name as TAO matches it.
+
+    ``role="label"`` (a dataset label, the left side of a class mapping): lower-case, 1-40 chars of
+    ``[-a-z0-9_]``; ``role="class"`` (a model class of a mapping): the same; ``role="name"`` (a
+    class list, matched verbatim by the network, e.g. PointPillars' ``Car``): capitals allowed.
+    """
     if not isinstance(name, str) or not name.strip():
-        raise ValidationError(field, f"class names must be non-empty text (got {name!r})", "type a name such as car")
+        raise ValidationError(
+            field, f"class names must be non-empty text (got {name!r})", "type a name such as car"
+        )
     name = name.strip()
-    if CLASS_NAME_RE.match(name):
+    if (CLASS_NAME_RE if role != "name" else CLASS_LIST_RE).match(name):
         return name
     if CLASS_NAME_RE.match(name.lower()):
+        if role == "label":
+            raise ValidationError(
+                field,
+                f"class name '{name}' has capital letters: TAO's dataset_convert lower-cases label names "
+                f"(to '{name.lower()}'), so '{name}' would never match and that class trains to 0 mAP",
+                f"write it in lower case: '{name.lower()}'",
+            )
         raise ValidationError(
             field,
-            f"class name '{name}' has capital letters: TAO's dataset_convert lower-cases label names "
-            f"(to '{name.lower()}'), so '{name}' would never match and that class trains to 0 mAP",
+            f"class name '{name}' has capital letters: every class block of the spec names the class "
+            "in lower case",
             f"write it in lower case: '{name.lower()}'",
         )
+    lower = "" if role == "name" else "lower-case "
     raise ValidationError(
         field,
-        f"class name '{name}' is not valid: use 1-40 lower-case letters, digits, '-' or '_', "
+        f"class name '{name}' is not valid: use 1-40 {lower}letters, digits, '-' or '_', "
         "starting with a letter or digit",
         "rename it, e.g. 'traffic_light' instead of 'traffic light'",
     )
+
+
+def is_unset(value: Any) -> bool:
+    """NVIDIA's "fill me in" placeholders: Hydra's ``???`` (some files use ``??``), or nothing."""
+    return value is None or (isinstance(value, str) and bool(_UNSET.match(value)))
 
 
 def as_mapping(value: Any, field: str = "classes") -> list[tuple[str, str]]:
@@ -240,7 +264,9 @@ def as_list(value: Any, field: str = "classes") -> list[str]:
         return [x.strip() for x in re.split(r"[,;\n]", value) if x.strip()]
     if isinstance(value, Iterable) and not isinstance(value, Mapping):
         return [v if isinstance(v, str) else str(v) for v in value]
-    raise ValidationError(field, f"must be a list of class names (got {value!r})", "give names such as car, person")
+    raise ValidationError(
+        field, f"must be a list of class names (got {value!r})", "give names such as car, person"
+    )
 
 
 def coerce(p: SafeParamDef, value: Any) -> Any:
@@ -254,22 +280,30 @@ def coerce(p: SafeParamDef, value: Any) -> Any:
         fix = _fix_range(p, lo, hi) if (lo is not None or hi is not None) else "type a number"
         num: float = _parse_int(field, value, fix) if p.type == "int" else _parse_float(field, value, fix)
         if (lo is not None and num < lo) or (hi is not None and num > hi):
-            raise ValidationError(field, _bounds_rule(p, lo, hi, value if not isinstance(value, str) else value.strip()), fix)
+            raise ValidationError(
+                field, _bounds_rule(p, lo, hi, value if not isinstance(value, str) else value.strip()), fix
+            )
         return num
     if p.type == "bool":
         return _parse_bool(field, value)
     if p.type == "str":
         return _parse_str(field, value)
     if p.type == "path":
-        return _parse_path(field, value)
+        # A few specs name files relative to a root given elsewhere (bpnet's coco_spec.json):
+        # where NVIDIA's own value is relative, a relative value is accepted too.
+        default = p.default
+        relative_ok = isinstance(default, str) and not is_unset(default) and not default.startswith("/")
+        return _parse_path(field, value, relative_ok)
     if p.type == "class_mapping":
         pairs = as_mapping(value, field)
         if not pairs:
-            raise ValidationError(field, "needs at least one class", "map at least one dataset label to a class")
+            raise ValidationError(
+                field, "needs at least one class", "map at least one dataset label to a class"
+            )
         seen: set[str] = set()
         clean = []
         for src, dst in pairs:
-            src, dst = check_class_name(field, src), check_class_name(field, dst)
+            src, dst = check_class_name(field, src, "label"), check_class_name(field, dst, "class")
             if src in seen:
                 raise ValidationError(
                     field, f"label '{src}' is mapped twice", "map each dataset label to exactly one class"
@@ -278,7 +312,7 @@ def coerce(p: SafeParamDef, value: Any) -> Any:
             clean.append((src, dst))
         return clean
     if p.type == "class_list":
-        names = [check_class_name(field, n) for n in as_list(value, field)]
+        names = [check_class_name(field, n, "name") for n in as_list(value, field)]
         if not names:
             raise ValidationError(field, "needs at least one class", "give at least one class name")
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -401,7 +435,13 @@ class ParamSet:
         if p.type == "class_mapping":
             doc.set_mapping(p.path, value)
             rules = _rules()
-            if rules is not None and hasattr(rules, "apply_classes"):
+            managed = getattr(rules, "CLASS_RULES", None)
+            if (
+                rules is not None
+                and hasattr(rules, "apply_classes")
+                and (managed is None or self.network.name in managed)
+            ):
+                # every spec's mapping and every per-class block regenerated from this one list (S2)
                 rules.apply_classes(self.network, self.docs, value)
         elif p.type == "class_list":
             doc.set_list(p.path, value)
@@ -484,12 +524,20 @@ class ParamSet:
         """Every problem of the whole set: each safe value re-validated, then the cross-field rules."""
         errors: list[ValidationError] = []
         for p in self.safe_params:
+            current = self._current(p)
+            if is_unset(current):
+                continue  # not an error by itself: see unset()
             try:
-                coerce(p, self._current(p))
+                coerce(p, current)
             except ValidationError as err:
                 errors.append(err)
         errors.extend(self._rule_errors())
         return errors
+
+    def unset(self) -> list[SafeParamDef]:
+        """Safe parameters still at NVIDIA's "fill me in" placeholder (``???``): the user must set them
+        before the stage that reads them runs."""
+        return [p for p in self.safe_params if p.type not in GROUP_TYPES and is_unset(self._current(p))]
 
     # ------------------------------------------------------------- describing
 
@@ -506,7 +554,8 @@ class ParamSet:
             for lpath, value in doc.leaves():
                 cp = canonical_path(lpath)
                 group = next(
-                    (p for g, p in groups if cp == g or cp.startswith(g + ".") or cp.startswith(g + "[")), None
+                    (p for g, p in groups if cp == g or cp.startswith(g + ".") or cp.startswith(g + "[")),
+                    None,
                 )
                 if group is not None:
                     if group.key not in emitted:
@@ -520,9 +569,15 @@ class ParamSet:
                 state = "unlocked" if self._is_unlocked(name, lpath) else "locked"
                 default = self._initial.get(name, {}).get(cp, value)
                 rows.append(
-                    Row(name, lpath, value, default, state,
+                    Row(
+                        name,
+                        lpath,
+                        value,
+                        default,
+                        state,
                         "unlocked by an expert" if state == "unlocked" else "locked at NVIDIA's default",
-                        _type_of(value))
+                        _type_of(value),
+                    )
                 )
         return rows
 

@@ -168,6 +168,8 @@ class _DataDoc:
                             "name a key inside it", field=path)  # fmt: skip
         if isinstance(value, (dict, list)):
             raise UserError(f"{path} takes a single value", "use set_list / set_mapping", field=path)
+        if isinstance(value, int) and not isinstance(value, bool) and isinstance(old, float):
+            value = float(value)  # keep a float field a float (2 -> 2.0)
         self._replace(path, value)
 
     def set_list(self, path: str, values: list[Any]) -> None:
@@ -224,6 +226,19 @@ def _yaml_float(v: float) -> str:
         mant, _, exp = r.partition("e")
         r = (mant if "." in mant else mant + ".0") + ("e" + exp if exp else "")
     return r
+
+
+def _plain_ok(s: str) -> bool:
+    """True if ``s`` can be written unquoted: both YAML 1.2 (ruamel) and 1.1 (PyYAML, used by TAO's
+    OmegaConf/Hydra) read it back as the same string (so ``yes``, ``1e5``, ``null``, ``a: b`` get quotes)."""
+    if not s or s != s.strip() or "\n" in s or s.startswith("#"):
+        return False
+    import yaml as pyyaml
+
+    try:
+        return _plain(_yaml().load(f"k: {s}\n")) == {"k": s} and pyyaml.safe_load(f"k: {s}\n") == {"k": s}
+    except Exception:  # does not parse unquoted
+        return False
 
 
 class YamlDoc(_DataDoc):
@@ -297,7 +312,7 @@ class YamlDoc(_DataDoc):
                 return ["'" + value.replace("'", "''") + "'", dq]
             if style == '"':
                 return [dq]
-            return [value, dq] if value and "\n" not in value else [dq]
+            return [value, dq] if _plain_ok(value) else [dq]
         if isinstance(value, (list, dict)):
             return self._container_text(node, value)
         raise UserError(f"cannot write a {type(value).__name__} into {self.name}", "give a number or text")
@@ -335,12 +350,7 @@ class YamlDoc(_DataDoc):
         if isinstance(v, float):
             return _yaml_float(v)
         s = str(v)
-        probe = _plain(_yaml().load(f"k: {s}")) if s and "\n" not in s and not s.startswith((" ", "#")) else None
-        try:
-            ok = isinstance(probe, dict) and probe == {"k": s}
-        except Exception:
-            ok = False
-        return s if ok else json.dumps(s, ensure_ascii=False)
+        return s if _plain_ok(s) else json.dumps(s, ensure_ascii=False)
 
     @staticmethod
     def _content_end(node) -> int:

@@ -18,7 +18,15 @@ from tao_tui.resources import data_dir
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER_DIR = data_dir() / "launcher"
 REFERENCE_DIR = REPO.parent / "shared" / "reference" / "launcher-config"
-DETECTNET_SUBTASKS = ["dataset_convert", "train", "evaluate", "inference", "prune", "calibration_tensorfile", "export"]
+DETECTNET_SUBTASKS = [
+    "dataset_convert",
+    "train",
+    "evaluate",
+    "inference",
+    "prune",
+    "calibration_tensorfile",
+    "export",
+]
 CONVERSATIONAL = [
     "speech_to_text", "speech_to_text_citrinet", "speech_to_text_conformer", "text_classification",
     "question_answering", "token_classification", "intent_slot_classification",
@@ -69,7 +77,12 @@ def listed_tasks(config: dict) -> dict[tuple[str | None, str], set[str]]:
 
 @pytest.mark.parametrize(
     ("config_file", "version_arg"),
-    [("6.26.3.json", "6.26.3"), ("0.1.24.json", "3.22.05"), ("0.1.24.json", "0.1.24"), ("4.0.1.json", "4.0.1")],
+    [
+        ("6.26.3.json", "6.26.3"),
+        ("0.1.24.json", "3.22.05"),
+        ("0.1.24.json", "0.1.24"),
+        ("4.0.1.json", "4.0.1"),
+    ],
 )
 def test_json_lists_every_network_of_the_launcher_config(run_cli, config_file, version_arg):
     config = read_config(config_file)
@@ -147,7 +160,11 @@ def test_frameworks_and_images_follow_the_image_tags():
     aug = cat.load_catalog("6.26.3").network("augmentation")
     assert (aug.framework, aug.domain, aug.task_group) == ("data-services", "data", "dataset")
     dep = cat.load_catalog("6.26.3").network("dino", "deploy")
-    assert (dep.framework, dep.domain, dep.subtasks) == ("deploy", "deploy", ("gen_trt_engine", "evaluate", "inference"))
+    assert (dep.framework, dep.domain, dep.subtasks) == (
+        "deploy",
+        "deploy",
+        ("gen_trt_engine", "evaluate", "inference"),
+    )
     # 4.0.1 lists unet under two TF1 images; the launcher runs it in the last one
     assert cat.load_catalog("4.0.1").network("unet").image.endswith(":4.0.1-tf1.15.5")
     # unet gained dataset_convert in 5.0
@@ -163,7 +180,11 @@ def test_text_output_is_grouped_by_image(run_cli):
     for image, nets in catalog.images().items():
         header = lines.index(f"  {image}")
         assert lines.count(f"  {image}") == 1
-        names = [ln.split(". ", 1)[1].split()[0] for ln in lines[header + 1 :] if ln.startswith("    ") and ". " in ln[:10]]
+        names = [
+            ln.split(". ", 1)[1].split()[0]
+            for ln in lines[header + 1 :]
+            if ln.startswith("    ") and ". " in ln[:10]
+        ]
         assert names[: len(nets)] == [n.name for n in nets]
     assert any("speech_to_text  [pyt, specs: download]" in ln for ln in lines)
 
@@ -180,7 +201,10 @@ def test_network_filter_shows_command_and_versions(run_cli):
 
 
 def test_default_is_the_newest_version_and_launcher_versions_are_accepted():
-    newest = max((read_config(p.name)["toolkit_version"] for p in LAUNCHER_DIR.glob("*.json")), key=cat.tao_version_tuple)
+    newest = max(
+        (read_config(p.name)["toolkit_version"] for p in LAUNCHER_DIR.glob("*.json")),
+        key=cat.tao_version_tuple,
+    )
     assert cat.load_catalog().version == newest
     assert cat.load_catalog() is cat.load_catalog()  # parsed once
     assert cat.load_catalog("5.5.1").version == "5.5.0"  # launcher 5.5.1 ships toolkit 5.5.0
@@ -243,7 +267,9 @@ def test_unknown_network_says_where_it_exists(run_cli):
 # --------------------------------------------------------------------------- installed launcher
 
 
-def fake_launcher(root: Path, package: str, config: dict, version: str | None, deploy: dict | None = None) -> None:
+def fake_launcher(
+    root: Path, package: str, config: dict, version: str | None, deploy: dict | None = None
+) -> None:
     pkg = root / package
     (pkg / "config").mkdir(parents=True)
     # tao-tui must read the JSON only, never run the launcher's code
@@ -295,7 +321,10 @@ def test_installed_newer_launcher_adds_its_version_and_networks(tmp_path, monkey
 
 def test_installed_launcher_replaces_the_same_toolkit_version(tmp_path, monkeypatch):
     config = read_config("4.0.1.json")
-    config["dockers"]["nvidia/tao/tao-toolkit"]["4.0.1-pyt"] = {"docker_registry": "nvcr.io", "tasks": ["segformer"]}
+    config["dockers"]["nvidia/tao/tao-toolkit"]["4.0.1-pyt"] = {
+        "docker_registry": "nvcr.io",
+        "tasks": ["segformer"],
+    }
     fake_launcher(tmp_path, "tlt", config, None, deploy=read_config("4.0.1-deploy.json"))
     monkeypatch.syspath_prepend(str(tmp_path))
     cat.clear_cache()
@@ -364,4 +393,7 @@ def test_wheel_ships_the_catalog_data_and_spec_templates(tmp_path):
     assert any(n.startswith("tao_tui/data/launcher/") and n.endswith(".json") for n in names)
     assert "tao_tui/specs_templates/README.md" in names
     for network_yaml in (REPO / "specs_templates").glob("*/network.yaml"):
-        assert f"tao_tui/specs_templates/{network_yaml.relative_to(REPO / 'specs_templates').as_posix()}" in names
+        assert (
+            f"tao_tui/specs_templates/{network_yaml.relative_to(REPO / 'specs_templates').as_posix()}"
+            in names
+        )

@@ -172,6 +172,15 @@ def test_bad_paths(params, value, rule_part):
     assert info.value.fix
 
 
+def test_relative_path_only_where_nvidia_uses_one():
+    rel = _param(type="path", kind="path", default="annotations/train.json")
+    assert coerce(rel, "annotations/mine.json") == "annotations/mine.json"
+    with pytest.raises(ValidationError, match="'~'"):
+        coerce(rel, "~/x.json")
+    with pytest.raises(ValidationError, match="absolute"):
+        coerce(_param(type="path", kind="path", default="/workspace/a"), "a")
+
+
 def test_good_path_is_written_in_its_own_spec(params, docs):
     params.set("kitti_config.root_directory_path", " /workspace/mydata ")
     assert docs["convert.txt"].get("kitti_config.root_directory_path") == "/workspace/mydata"
@@ -198,10 +207,33 @@ def test_capitalised_class_name_explains_zero_map(params, docs):
     assert err.field == "dataset_config.target_class_mapping"
     assert "lower-cases" in err.rule and "0 mAP" in err.rule
     assert "'person'" in err.fix
-    assert docs["train.txt"].get_mapping("dataset_config.target_class_mapping") == [("car", "car"), ("van", "car")]
+    assert docs["train.txt"].get_mapping("dataset_config.target_class_mapping") == [
+        ("car", "car"),
+        ("van", "car"),
+    ]
 
 
-@pytest.mark.parametrize("mapping", [[("traffic light", "sign")], [("a" * 41, "a")], [], [("car", "car"), ("car", "van")]])
+def test_capitalised_target_class_is_rejected(params):
+    with pytest.raises(ValidationError) as info:
+        params.set("dataset_config.target_class_mapping", "car->Car")
+    assert "capital letters" in info.value.rule and "'car'" in info.value.fix
+
+
+def test_unset_placeholder_is_reported_not_an_error(net):
+    docs = {
+        "train.txt": _parse(TRAIN, "train.txt"),
+        "convert.txt": _parse(CONVERT.replace("/workspace/data/training", "???"), "convert.txt"),
+    }
+    ps = ParamSet(net, docs)
+    assert [p.path for p in ps.unset()] == ["kitti_config.root_directory_path"]
+    assert ps.check() == []
+    ps.set("kitti_config.root_directory_path", "/workspace/data")
+    assert ps.unset() == []
+
+
+@pytest.mark.parametrize(
+    "mapping", [[("traffic light", "sign")], [("a" * 41, "a")], [], [("car", "car"), ("car", "van")]]
+)
 def test_invalid_class_mappings(params, mapping):
     with pytest.raises(ValidationError) as info:
         params.set("dataset_config.target_class_mapping", mapping)
@@ -222,8 +254,9 @@ def test_class_list_and_num_classes():
     assert coerce(cl, "car, person") == ["car", "person"]
     with pytest.raises(ValidationError, match="listed twice"):
         coerce(cl, ["car", "car"])
-    with pytest.raises(ValidationError, match="capital letters"):
-        coerce(cl, ["Car"])
+    assert coerce(cl, ["Car", "Pedestrian"]) == ["Car", "Pedestrian"]  # lists are matched verbatim
+    with pytest.raises(ValidationError, match="not valid"):
+        coerce(cl, ["traffic light"])
     nc = _param(kind="num_classes", min=None, max=None)
     assert coerce(nc, "3") == 3
     with pytest.raises(ValidationError, match="at least 1"):
@@ -305,7 +338,9 @@ def test_values_and_check(params):
 def test_check_reports_a_hand_edited_bad_value(net):
     bad = {"train.txt": _parse(TRAIN.replace("batch_size_per_gpu: 4", "batch_size_per_gpu: 0"), "train.txt")}
     errors = ParamSet(net, bad).check()
-    assert any(e.field == "training_config.batch_size_per_gpu" and "between 1 and 32" in e.rule for e in errors)
+    assert any(
+        e.field == "training_config.batch_size_per_gpu" and "between 1 and 32" in e.rule for e in errors
+    )
 
 
 def test_safe_param_whose_spec_is_not_loaded(net, docs):
@@ -317,3 +352,46 @@ def test_safe_param_whose_spec_is_not_loaded(net, docs):
 def test_canonical_path():
     assert canonical_path("a[0].b[0]") == canonical_path("a.b") == "a.b"
     assert canonical_path("a[10].b") == "a[10].b"
+
+
+# ----------------------------------------------------------------- cross-field rules
+
+
+def test_a_rule_broken_by_the_value_is_raised_and_rolled_back(params, docs, monkeypatch):
+    from tao_tui.specs import rules
+
+    def check(net_def, docs_):
+        epochs = docs_["train.txt"].get("training_config.num_epochs")
+        if epochs < 10:
+            return [
+                ValidationError("train.txt:training_config.num_epochs", "must be >= 10", "use 10 or more")
+            ]
+        return []
+
+    monkeypatch.setattr(rules, "check", check)
+    with pytest.raises(ValidationError, match="must be >= 10"):
+        params.set("training_config.num_epochs", 5)
+    assert docs["train.txt"].get("training_config.num_epochs") == 120
+    params.set("training_config.num_epochs", 10)
+    assert docs["train.txt"].render() == TRAIN.replace("num_epochs: 120", "num_epochs: 10")
+
+
+def test_detectnet_v2_templates_end_to_end():
+    from tao_tui.specs import load_spec
+    from tao_tui.specs.netdef import load_network
+
+    try:
+        net = load_network("detectnet_v2")
+    except UserError:
+        pytest.skip("detectnet_v2 template not written yet")
+    docs = {name: load_spec(net.folder / name) for name in net.spec_files}
+    ps = ParamSet(net, docs)
+    assert ps.check() == []
+    ps.set("dataset_config.target_class_mapping", "person->person, person_sitting->person, car->car")
+    train = docs["detectnet_v2_train_resnet18_kitti.txt"]
+    assert train.get_mapping("dataset_config.target_class_mapping")[1] == ("person_sitting", "person")
+    assert ps.check() == []  # every class block regenerated from the one mapping (S2)
+    with pytest.raises(ValidationError, match="between 1 and 32"):
+        ps.set("training_config.batch_size_per_gpu", 64)
+    with pytest.raises(LockedParamError, match="model_config.arch is locked at NVIDIA's default"):
+        ps.set("model_config.arch", "vgg")

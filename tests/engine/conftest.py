@@ -1,0 +1,152 @@
+"""Fixtures for the engine tests: a real Docker engine, real containers, no mocks.
+
+* ``engine``: connects through ``$DOCKER_HOST`` / the local socket. When nothing answers
+  and we are root, runs ``scripts/start-engine.sh`` (installs and starts dockerd, imports
+  the busybox image). Otherwise the tests are skipped with the command that enables them,
+  except with ``CI=true``: there a missing engine is a failure, never a skip.
+* ``tao_test_image``: builds ``tao-tui-test/fake-tao:latest`` offline (no pull, no
+  network) from ``tests/engine/image`` and the recorded logs of ``tests/fixtures/logs``.
+* Every container a test creates carries ``tao-tui.test=1``; all of them are removed at
+  the end of the session (and leftovers of an earlier session at its start).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE_DIR = Path(__file__).resolve().parent / "image"
+LOGS_DIR = ROOT / "tests" / "fixtures" / "logs"
+BASE_IMAGE = "tao-tui-test/busybox:latest"
+FAKE_IMAGE = "tao-tui-test/fake-tao:latest"
+TEST_LABEL = {"tao-tui.test": "1"}
+ENABLE = "start one with `sudo bash scripts/start-engine.sh` and export the DOCKER_HOST it prints (or run as root)"
+NETWORK_NAMES = [
+    "tao", "detectnet_v2", "dino", "ocdnet", "ocrnet", "retinanet", "segformer", "yolo_v4", "ssd",
+    "dssd", "faster_rcnn", "classification_tf1", "classification_tf2", "classification_pyt",
+    "efficientdet_tf1", "efficientdet_tf2", "mask_rcnn", "unet", "lprnet", "multitask_classification",
+]  # fmt: skip
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> None:
+    if _in_ci():
+        pytest.fail(f"CI=true but the engine tests cannot run: {reason}", pytrace=False)
+    pytest.skip(f"no Docker engine for the engine tests ({reason}); {ENABLE}")
+
+
+def _start_engine_script() -> str:
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "start-engine.sh")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"scripts/start-engine.sh failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}")
+    for line in proc.stdout.splitlines():
+        if line.startswith("export DOCKER_HOST="):
+            return line.split("=", 1)[1].strip()
+    raise RuntimeError(f"scripts/start-engine.sh printed no DOCKER_HOST line: {proc.stdout!r}")
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from tao_tui.errors import EnvironmentProblem
+    from tao_tui.runtime.engine import Engine
+
+    eng = None
+    first_error = None
+    try:
+        eng = Engine.connect()
+    except EnvironmentProblem as err:
+        first_error = err
+    if eng is None or not eng.has_image(BASE_IMAGE):
+        if os.geteuid() != 0:
+            _unavailable(f"{first_error or BASE_IMAGE + ' is missing'}; not root, so cannot start one here")
+        try:
+            host = _start_engine_script()
+        except Exception as err:  # noqa: BLE001 - reported as the fixture's failure
+            _unavailable(str(err))
+        if eng is None:
+            os.environ["DOCKER_HOST"] = host
+            eng = Engine.connect()
+    _remove_test_containers(eng)
+    yield eng
+    _remove_test_containers(eng)
+    eng.close()
+
+
+def _remove_test_containers(eng) -> None:
+    for c in eng.client.containers.list(all=True, filters={"label": "tao-tui.test=1"}):
+        try:
+            c.remove(force=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def build_context() -> tuple[bytes, str]:
+    """The build context as an in-memory tar, and a digest of its content."""
+    files: list[tuple[str, bytes, int]] = [
+        ("Dockerfile", (IMAGE_DIR / "Dockerfile").read_bytes(), 0o644),
+        ("bin/fake-tao", (IMAGE_DIR / "fake-tao").read_bytes(), 0o755),
+        ("bin/tao-entrypoint", (IMAGE_DIR / "tao-entrypoint").read_bytes(), 0o755),
+    ]
+    for log in sorted(LOGS_DIR.glob("*.log")):
+        files.append((f"logs/{log.name}", log.read_bytes(), 0o644))
+    digest = hashlib.sha256()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data, mode in files:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), mode, 0
+            tar.addfile(info, io.BytesIO(data))
+            digest.update(name.encode() + b"\0" + data)
+        for net in NETWORK_NAMES:
+            info = tarfile.TarInfo(f"bin/{net}")
+            info.type, info.linkname, info.mode, info.mtime = tarfile.SYMTYPE, "fake-tao", 0o777, 0
+            tar.addfile(info)
+            digest.update(f"link:{net}".encode())
+    return buf.getvalue(), digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def tao_test_image(engine) -> str:
+    import docker.errors
+
+    context, digest = build_context()
+    try:
+        image = engine.client.images.get(FAKE_IMAGE)
+        if (image.labels or {}).get("tao-tui.test.context") == digest:
+            return FAKE_IMAGE
+    except docker.errors.ImageNotFound:
+        pass
+    engine.client.images.build(
+        fileobj=io.BytesIO(context),
+        custom_context=True,
+        tag=FAKE_IMAGE,
+        pull=False,
+        rm=True,
+        forcerm=True,
+        network_mode="none",
+        labels={"tao-tui.test.context": digest},
+    )
+    return FAKE_IMAGE
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if Path(str(item.fspath)).resolve().parent == here:
+            item.add_marker(pytest.mark.engine)
