@@ -90,6 +90,8 @@ class Project:
     unlocked: list[str] = field(default_factory=list)
     stages: dict[str, StageResult] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
+    # not saved: what the last spec rendering adjusted on its own (e.g. intervals fitted to the epochs)
+    notices: list[str] = field(default_factory=list, repr=False, compare=False)
 
     # ------------------------------------------------------------------ folders
     @property
@@ -178,6 +180,7 @@ class Project:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("root")
+        data.pop("notices")
         data["mounts"] = [asdict(m) for m in self.mounts]
         data["stages"] = {k: asdict(v) for k, v in self.stages.items()}
         return data

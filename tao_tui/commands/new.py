@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         user=args.user,
         unlock=args.unlock,
     )
+    for notice in project.notices:
+        print(f"note: {notice}")
     print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
     print(f"next: tao-tui status --project {project.root}")
     return 0

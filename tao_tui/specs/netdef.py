@@ -83,6 +83,11 @@ class NetworkDef:
     safe_params: tuple[SafeParamDef, ...]
     pretrained: PretrainedDef | None
     folder: Path
+    launcher_task: str | None = None  # the `tao` task it runs as, when not its own name (facenet)
+
+    @property
+    def task_name(self) -> str:
+        return self.launcher_task or self.name
 
     @property
     def spec_files(self) -> list[str]:
@@ -181,6 +186,7 @@ def parse_network(data: dict, folder: Path) -> NetworkDef:
         safe_params=tuple(params),
         pretrained=PretrainedDef(**pre) if pre else None,
         folder=folder,
+        launcher_task=data.get("launcher_task"),
     )
 
 

@@ -30,7 +30,8 @@ from tao_tui.errors import SpecParseError, UserError
 
 # ----------------------------------------------------------------------------- paths
 
-_SEG_RE = re.compile(r"(\[[^\]]*\]|[^.\[\]]+)((?:\[\d+\])*)")
+_SEG_RE = re.compile(r"(\[[^\]\d][^\]]*\]|[^.\[\]]+)((?:\[\d+\])*)")
+_ROOT_IDX_RE = re.compile(r"((?:\[\d+\])+)(?:\.|\Z)")
 
 
 def parse_path(path: str) -> list[tuple[str, list[int]]]:
@@ -39,17 +40,27 @@ def parse_path(path: str) -> list[tuple[str, list[int]]]:
         return []
     out: list[tuple[str, list[int]]] = []
     pos = 0
+    m = _ROOT_IDX_RE.match(path)  # "[0].name": a document whose top level is a list
+    if m:
+        out.append(("", [int(x) for x in re.findall(r"\[(\d+)\]", m.group(1))]))
+        pos = m.end()
+        if pos == len(path):
+            return out
     while True:
         m = _SEG_RE.match(path, pos)
         if not m:
-            raise UserError(f"'{path}' is not a valid spec path", "use dotted names like a.b[1].c", field=path)
+            raise UserError(
+                f"'{path}' is not a valid spec path", "use dotted names like a.b[1].c", field=path
+            )
         idx = [int(x) for x in re.findall(r"\[(\d+)\]", m.group(2))]
         out.append((m.group(1), idx))
         pos = m.end()
         if pos == len(path):
             return out
         if path[pos] != ".":
-            raise UserError(f"'{path}' is not a valid spec path", "use dotted names like a.b[1].c", field=path)
+            raise UserError(
+                f"'{path}' is not a valid spec path", "use dotted names like a.b[1].c", field=path
+            )
         pos += 1
 
 
@@ -179,8 +190,10 @@ class _Parser:
             elif kind == "bad":
                 ch = text[s]
                 if ch in "\"'":
-                    raise self.error(s, f"expected a closing {ch} before the end of the line (unterminated string)")
-                raise self.error(s, f"expected a field name, value or punctuation, found unexpected character {ch!r}")
+                    raise self.error(s, f"expected a closing {ch} for this string, found the end of the line")
+                raise self.error(
+                    s, f"expected a field name, value or punctuation, found unexpected character {ch!r}"
+                )
             else:
                 append((kind, s, e))  # type: ignore[arg-type]
         append((_EOF, len(text), len(text)))
@@ -374,14 +387,18 @@ class _Parser:
             if octal is not None:
                 n = int(octal, 8)
                 if n > 255:
-                    raise self.error(s + 1 + m.start(), f"expected an octal escape up to \\377, found '\\{octal}'")
+                    raise self.error(
+                        s + 1 + m.start(), f"expected an octal escape up to \\377, found '\\{octal}'"
+                    )
                 out.append(n)
             elif hx is not None:
                 out.append(int(hx, 16))
             elif u4 is not None or u8 is not None:
                 cp = int(u4 or u8, 16)
                 if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                    raise self.error(s + 1 + m.start(), f"expected a valid unicode escape, found '{m.group(0)}'")
+                    raise self.error(
+                        s + 1 + m.start(), f"expected a valid unicode escape, found '{m.group(0)}'"
+                    )
                 out += chr(cp).encode("utf-8", "surrogatepass")
             elif simple in _SIMPLE_ESC:
                 out += _SIMPLE_ESC[simple].encode("utf-8")
@@ -410,7 +427,7 @@ def quote_string(value: str, quote: str = '"') -> str:
         elif ch == "\t":
             out.append("\\t")
         elif ord(ch) < 0x20 or ch == "\x7f":
-            out.append("\\%03o" % ord(ch))
+            out.append(f"\\{ord(ch):03o}")
         else:
             out.append(ch)
     out.append(quote)
@@ -660,7 +677,9 @@ class PtDocument:
             self._apply([(lst.start, lst.end, f"[{body}]")])
             return
         if any(isinstance(f.value, PtList) for f in fields):
-            raise UserError(f"{path} mixes [a, b] lists and repeated lines", "edit the spec by hand", field=path)
+            raise UserError(
+                f"{path} mixes [a, b] lists and repeated lines", "edit the spec by hand", field=path
+            )
         template = self.block_text(first)
         texts = []
         like = first.value

@@ -15,7 +15,7 @@ class block with the class name replaced.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +108,9 @@ def _normalize_mapping(mapping: Any, field: str) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for pair in pairs:
         if len(pair) != 2:
-            raise ValidationError(field, f"{pair!r} is not a (label, class) pair", "give label -> class pairs")
+            raise ValidationError(
+                field, f"{pair!r} is not a (label, class) pair", "give label -> class pairs"
+            )
         src, dst = pair
         check_class_name(src, field)
         check_class_name(dst, field)
@@ -281,7 +283,9 @@ def _check_classes(net_def: Any, docs: dict[str, Any]) -> list[ValidationError]:
                 if missing:
                     parts.append(f"misses {', '.join(missing)}")
                 if extra:
-                    parts.append(f"has {', '.join(extra)} which {'is' if len(extra) == 1 else 'are'} not a target class")
+                    parts.append(
+                        f"has {', '.join(extra)} which {'is' if len(extra) == 1 else 'are'} not a target class"
+                    )
                 if dupes:
                     parts.append(f"repeats {', '.join(dupes)}")
                 errors.append(ValidationError(
@@ -298,8 +302,18 @@ def _split(path: str) -> tuple[list[str], str]:
     return [n for n, _ in segs[:-1]], segs[-1][0]
 
 
-def _check_intervals(docs: dict[str, Any], order: list[str]) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def _shared(a: list[str], b: list[str]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _interval_overruns(docs: dict[str, Any], order: list[str]) -> Iterator[tuple[str, str, str, Any, Any, str, str]]:
+    """(spec, path, field name, value, length, length field, length path) for each interval that is
+    longer than the training length nearest to it (longest shared parent path)."""
     for spec_name in order:
         doc = docs[spec_name]
         try:
@@ -322,29 +336,40 @@ def _check_intervals(docs: dict[str, Any], order: list[str]) -> list[ValidationE
         if not lengths:
             continue
         for parents, name, path, value in intervals:
-            # the training length nearest to the interval (longest shared parent path)
-            def shared(entry: tuple[list[str], str, str, Any]) -> int:
-                n = 0
-                for a, b in zip(entry[0], parents):
-                    if a != b:
-                        break
-                    n += 1
-                return n
-
-            lp, lname, lpath, length = max(lengths, key=shared)
+            _, lname, lpath, length = max(lengths, key=lambda entry, p=parents: _shared(entry[0], p))
             if value > length:
-                unit = "iterations" if lname in ("max_iters", "total_steps") else "epochs"
-                consequence = {
-                    "first_validation_epoch": "so no mAP is ever shown during training",
-                    "checkpoint_interval": "so no checkpoint is saved during training (PyTorch networks stop "
-                    "with 'Checkpoint interval > Number of epochs')",
-                }.get(name, "so it never runs (PyTorch networks stop with an assertion)")
-                errors.append(ValidationError(
-                    f"{spec_name}:{path}",
-                    f"{path} is {value} but training runs only {length} {unit} ({lpath}), {consequence}",
-                    f"set {path} to at most {length} (or raise {lpath})",
-                ))  # fmt: skip
+                yield spec_name, path, name, value, length, lname, lpath
+
+
+def _check_intervals(docs: dict[str, Any], order: list[str]) -> list[ValidationError]:
+    errors: list[ValidationError] = []
+    for spec_name, path, name, value, length, lname, lpath in _interval_overruns(docs, order):
+        unit = "iterations" if lname in ("max_iters", "total_steps") else "epochs"
+        consequence = {
+            "first_validation_epoch": "so no mAP is ever shown during training",
+            "checkpoint_interval": "so no checkpoint is saved during training (PyTorch networks stop "
+            "with 'Checkpoint interval > Number of epochs')",
+        }.get(name, "so it never runs (PyTorch networks stop with an assertion)")
+        errors.append(ValidationError(
+            f"{spec_name}:{path}",
+            f"{path} is {value} but training runs only {length} {unit} ({lpath}), {consequence}",
+            f"set {path} to at most {length} (or raise {lpath})",
+        ))  # fmt: skip
     return errors
+
+
+def fit_intervals(net_def: Any, docs: dict[str, Any]) -> list[str]:
+    """Lower every *locked* interval (checkpoint/validation period, first validation epoch) that is
+    longer than the training the user asked for to that length (pitfall S11: a beginner lowers the
+    epochs; the intervals are NVIDIA's and not theirs to edit). Returns one notice per change."""
+    safe = {(p.spec, p.path) for p in getattr(net_def, "safe_params", ())}
+    notices = []
+    for spec_name, path, _name, value, length, _lname, lpath in list(_interval_overruns(docs, _ordered(net_def, docs))):
+        if (spec_name, path) in safe:
+            continue  # the user's own value: check() reports it
+        docs[spec_name].set(path, length)
+        notices.append(f"{spec_name}: {path} lowered from {value} to {length} to fit {lpath} = {length}")
+    return notices
 
 
 def check(net_def: Any, docs: dict[str, Any]) -> list[ValidationError]:
@@ -397,7 +422,9 @@ def derive_retrain(train_doc: Any, pruned_model_path: str, *, name_tag: str = "p
         if load_graph:
             parent_path = path.rsplit(".", 1)[0]
             if not doc.has(f"{parent_path}.load_graph"):
-                doc.insert_after(_scalar_run_end(doc, doc.fields(f"{parent_path}.{new_name}")[0]), "load_graph: true")
+                doc.insert_after(
+                    _scalar_run_end(doc, doc.fields(f"{parent_path}.{new_name}")[0]), "load_graph: true"
+                )
             else:
                 doc.set(f"{parent_path}.load_graph", True)
         break

@@ -54,7 +54,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return list(a.keys()) == list(b.keys()) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a) and math.isnan(b):
         return True
     return a == b
@@ -87,10 +87,34 @@ class _DataDoc:
         """Concrete keys/indices for ``path`` in the data; KeyError/IndexError/TypeError if absent."""
         cur = self._data()
         keys: list[Any] = []
-        for name, idx in parse_path(path):
+        segs = parse_path(path)
+        pos = 0
+        while pos < len(segs):
+            name, idx = segs[pos]
+            if name == "" and pos == 0:  # top-level list
+                for i in idx:
+                    if not isinstance(cur, list):
+                        raise IndexError(i)
+                    cur = cur[i]
+                    keys.append(i)
+                pos += 1
+                continue
             if not isinstance(cur, dict):
                 raise KeyError(name)
-            k = _find_key(cur, name)
+            try:
+                k = _find_key(cur, name)
+                pos += 1
+            except KeyError:
+                # keys that contain dots ("train.model.path" in TAO's API schemas): the longest match
+                for end in range(len(segs), pos + 1, -1):
+                    if any(segs[j][1] for j in range(pos, end - 1)):
+                        continue
+                    dotted = ".".join(n for n, _ in segs[pos:end])
+                    if dotted in cur:
+                        k, idx, pos = dotted, segs[end - 1][1], end
+                        break
+                else:
+                    raise
             keys.append(k)
             cur = cur[k]
             for i in idx:
@@ -264,7 +288,9 @@ class YamlDoc(_DataDoc):
         try:
             return _yaml().load(text)
         except RecursionError:
-            raise SpecParseError(self.name, 1, 1, "invalid YAML: nested too deeply", "simplify the file") from None
+            raise SpecParseError(
+                self.name, 1, 1, "invalid YAML: nested too deeply", "simplify the file"
+            ) from None
         except Exception as exc:  # ruamel raises YAMLError subclasses, and other types on odd input
             raise self._error(exc) from None
 
@@ -273,20 +299,16 @@ class YamlDoc(_DataDoc):
         from ruamel.yaml.nodes import MappingNode, SequenceNode
 
         node = _yaml().compose(self.text)
-        for name, idx in parse_path(path):
+        for key in self._locate(path):
+            if isinstance(node, SequenceNode) and isinstance(key, int) and key < len(node.value):
+                node = node.value[key]
+                continue
             if not isinstance(node, MappingNode):
                 raise self._missing(path)
-            found = None
-            for k, v in node.value:
-                if getattr(k, "value", None) == name:
-                    found = v
-            if found is None:
+            found = [v for k, v in node.value if getattr(k, "value", None) == str(key)]
+            if not found:
                 raise self._missing(path)
-            node = found
-            for i in idx:
-                if not isinstance(node, SequenceNode) or i >= len(node.value):
-                    raise self._missing(path)
-                node = node.value[i]
+            node = found[-1]
         return node
 
     def _candidates(self, node, value: Any) -> list[str]:
@@ -473,7 +495,9 @@ class JsonDoc(_DataDoc):
             raise SpecParseError(self.name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}",
                                  "fix the JSON at that place") from None  # fmt: skip
         except RecursionError:
-            raise SpecParseError(self.name, 1, 1, "invalid JSON: nested too deeply", "simplify the file") from None
+            raise SpecParseError(
+                self.name, 1, 1, "invalid JSON: nested too deeply", "simplify the file"
+            ) from None
 
     def _indent_unit(self) -> int:
         m = re.search(r"\n([ ]+)\S", self.text)
@@ -492,13 +516,20 @@ class JsonDoc(_DataDoc):
         old = self.text[node.start : node.end]
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{path}: JSON has no {value}", "give a finite number", field=path)
-        if isinstance(value, int) and not isinstance(value, bool) and node.kind == "val" and re.search(r"[.eE]", old):
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and node.kind == "val"
+            and re.search(r"[.eE]", old)
+        ):
             new = repr(float(value))
         elif isinstance(value, (list, dict)) and "\n" in old:
             ls = self.text.rfind("\n", 0, node.start) + 1
             pre = self.text[ls : node.start]
             indent = pre[: len(pre) - len(pre.lstrip())]
-            new = json.dumps(value, indent=self._indent_unit(), ensure_ascii=False).replace("\n", "\n" + indent)
+            new = json.dumps(value, indent=self._indent_unit(), ensure_ascii=False).replace(
+                "\n", "\n" + indent
+            )
         else:
             new = json.dumps(value, ensure_ascii=False)
         text = self.text[: node.start] + new + self.text[node.end :]
@@ -587,7 +618,9 @@ class ListDoc:
         vals = [str(v) for v in values]
         for v in vals:
             if not v.strip() or "\n" in v or "\r" in v:
-                raise UserError(f"list entry {v!r} must be one non-empty line", "give single lines", field=path)
+                raise UserError(
+                    f"list entry {v!r} must be one non-empty line", "give single lines", field=path
+                )
         nl = "\r\n" if "\r\n" in self.text else "\n"
         final = self.text.endswith(("\n", "\r")) or not self.text
         self.text = nl.join(vals) + (nl if final and vals else "")

@@ -89,10 +89,10 @@ def build_command(pipe: Pipeline, stage_id: str, *, have_key: bool) -> StageComm
     args = _drop_empty_key(args, have_key=have_key, version=pipe.version, stage=stage_id)
     return StageCommand(
         stage=stage_id,
-        network=pipe.net.name,
+        network=pipe.net.task_name,
         task=stage.task,
         args=tuple(args),
-        prefix=launcher_prefix(pipe.net.name, pipe.version),
+        prefix=launcher_prefix(pipe.net.task_name, pipe.version),
         results=pipe.results_container(stage_id),
     )
 

@@ -87,6 +87,7 @@ def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
         if spec in docs:
             docs[spec].set(path, value)
 
+    project.notices = rules.fit_intervals(net, docs)
     problems = rules.check(net, docs)
     if problems:
         raise _combine(problems)

@@ -57,6 +57,14 @@ class Pipeline:
     def results_container(self, stage_id: str) -> str:
         return f"{CONTAINER_ROOT}/results/{stage_id}"
 
+    def pretrained_container(self) -> str:
+        """Where the NGC CLI puts the pretrained model in the project: <model>_v<version>/<file>."""
+        pre = self.net.pretrained
+        if not pre:
+            raise UserError(f"{self.net.name} names no pretrained model but its args use {{pretrained}}")
+        model, _, ver = pre.ngc.rpartition("/")[2].partition(":")
+        return f"{CONTAINER_ROOT}/pretrained/{model}_v{ver}/{pre.file}".rstrip("/")
+
     def model_ext(self) -> str:
         if self.net.cli == "hydra":
             return "pth"
@@ -97,6 +105,8 @@ class Pipeline:
                 return self.export_ext()
             if name == "gpus":
                 return str(self.project.gpus)
+            if name == "pretrained":
+                return self.pretrained_container()
             if name == "key":
                 return "{key}"
             raise UserError(f"unknown placeholder {m.group(0)} in {self.net.name}'s network.yaml")

@@ -31,9 +31,9 @@ ALL_FORMS = (
     "enums { algo: DBSCAN }\n"
     "lists { xs: [1, 2, 3] names: ['a', \"b\"] empty: [] msgs: [{k: 1}, <k: 2>] }\n"
     "strings {\n"
-    "  esc: \"tab\\there \\\"q\\\" back\\\\slash \\x41\\101\\n\"\n"
+    '  esc: "tab\\there \\"q\\" back\\\\slash \\x41\\101\\n"\n'
     "  single: 'it\\'s'\n"
-    '  joined: "abc" \'def\'\n'
+    "  joined: \"abc\" 'def'\n"
     '         "ghi"\n'
     "}\n"
     "[ext.pkg.name] { v: 1 }\n"
@@ -97,7 +97,9 @@ def test_set_rewrites_only_that_value_in_its_style():
     doc.set("training_config.batch_size_per_gpu", 8)
     doc.set("postprocessing_config.target_class_config[1].value.clustering_config.dbscan_eps", 0.25)
     doc.set("model_config.arch", 'res"net')
-    doc.set("postprocessing_config.target_class_config[0].value.clustering_config.clustering_algorithm", "HDBSCAN")
+    doc.set(
+        "postprocessing_config.target_class_config[0].value.clustering_config.clustering_algorithm", "HDBSCAN"
+    )
     doc.set("augmentation_config.preprocessing.min_bbox_width", 2)  # float field keeps a float spelling
     doc.set("model_config.use_batch_norm", False)
     removed = {ln for ln in _changed_lines(text, doc.render()) if ln.startswith("-")}
@@ -159,11 +161,16 @@ def test_missing_path_and_block_errors_name_the_field():
 def test_mapping_get_and_set_use_first_entry_layout():
     text = DETECTNET_TRAIN.read_text()
     doc = parse_prototxt(text, "t")
-    assert doc.get_mapping("dataset_config.target_class_mapping")[:2] == [("car", "car"), ("cyclist", "cyclist")]
+    assert doc.get_mapping("dataset_config.target_class_mapping")[:2] == [
+        ("car", "car"),
+        ("cyclist", "cyclist"),
+    ]
     doc.set_mapping("dataset_config.target_class_mapping", [("car", "car"), ("bus", "vehicle")])
     assert doc.get_mapping("dataset_config.target_class_mapping") == [("car", "car"), ("bus", "vehicle")]
     out = doc.render()
-    assert '  target_class_mapping {\n    key: "bus"\n    value: "vehicle"\n  }\n  validation_fold: 0\n' in out
+    assert (
+        '  target_class_mapping {\n    key: "bus"\n    value: "vehicle"\n  }\n  validation_fold: 0\n' in out
+    )
     # everything outside the group is untouched
     start = text.index("  target_class_mapping {")
     assert out[:start] == text[:start]
@@ -217,7 +224,7 @@ def test_rename_field():
         ("a 1\n", 1, 3, "expected ':' or '{'"),
         ("a: }\n", 1, 4, "expected a value"),
         ("a: 1.2.3\n", 1, 4, "expected a number"),
-        ('a: "abc\n', 1, 4, "unterminated"),
+        ('a: "abc\n', 1, 4, 'closing " for this string'),
         ('a: "\\q"\n', 1, 5, "escape"),
         ("}\n", 1, 1, "expected a field name"),
         ("a: [1, 2\n", 1, 4, "']'"),
@@ -232,7 +239,7 @@ def test_errors_are_located(text, line, col, words):
     e = err.value
     assert (e.file, e.line, e.column) == ("bad.txt", line, col), str(e)
     assert words in e.message
-    assert "expected" in e.message and "found" in e.message or "unterminated" in e.message or "opened" in e.message
+    assert "expected" in e.message and "found" in e.message
     assert e.fix
 
 

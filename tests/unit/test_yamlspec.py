@@ -61,7 +61,10 @@ def test_yaml_lists_and_mappings_keep_comments_and_order():
     doc.set_list("a.classes", ["truck", "person"])
     doc.set_mapping("a.m", [("p", "q")])
     doc.set("b[1]", 7)
-    assert doc.render() == "a:\n  classes:\n    - truck\n    - person\n\n  # about m\n  m:\n    p: q\nb: [1, 7]\n"
+    assert (
+        doc.render()
+        == "a:\n  classes:\n    - truck\n    - person\n\n  # about m\n  m:\n    p: q\nb: [1, 7]\n"
+    )
     assert doc.get_mapping("a.m") == [("p", "q")]
     assert [p for p, _ in doc.leaves()] == ["a.classes[0]", "a.classes[1]", "a.m.p", "b[0]", "b[1]"]
 

@@ -1,0 +1,96 @@
+"""The TUI, driven with Pilot: snapshots at 80x24 and 160x48, and editing a value for real."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tao_tui.project import Project
+from tao_tui.ui.app import TaoTuiApp
+from tao_tui.workflow.create import create_project
+
+# a fixed path keeps the snapshots stable (the project folder is shown in the title bar)
+SNAP_PROJECT = Path("/tmp/tao-tui-snapshot-project")
+
+
+@pytest.fixture
+def project() -> Path:
+    shutil.rmtree(SNAP_PROJECT, ignore_errors=True)
+    create_project(SNAP_PROJECT, "detectnet_v2", tao_version="5.0.0")
+    yield SNAP_PROJECT
+    shutil.rmtree(SNAP_PROJECT, ignore_errors=True)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_catalog_snapshot(snap_compare, size):
+    assert snap_compare(TaoTuiApp(version="5.0.0"), terminal_size=size, press=["down"] * 9)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_project_snapshot(snap_compare, project, size):
+    assert snap_compare(TaoTuiApp(project=project), terminal_size=size, press=["down"])
+
+
+async def test_catalog_to_new_project_creates_it(tmp_path):
+    app = TaoTuiApp(version="5.0.0")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        ol = screen.query_one("#networks")
+        index = next(i for i in range(ol.option_count) if ol.get_option_at_index(i).id == "model/detectnet_v2")
+        ol.highlighted = index
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "NewProjectScreen"
+        app.screen.query_one("#dir").value = str(tmp_path / "p")
+        app.screen.query_one("#gpus").value = "0"
+        await pilot.click("#create")
+        await pilot.pause()
+        assert "at least 1" in str(app.screen.query_one("#error").render())  # a bad value says what and how
+        app.screen.query_one("#gpus").value = "1"
+        await pilot.click("#create")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProjectScreen"
+    assert Project.load(tmp_path / "p").network == "detectnet_v2"
+
+
+async def test_edit_safe_value_and_refuse_locked_one(project):
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        screen.query_one("#tabs").active = "tab-params"
+        await pilot.pause()
+        table = screen.query_one("#params")
+        rows = screen._rows
+        epochs = next(i for i, r in enumerate(rows) if r.path == "training_config.num_epochs")
+        table.move_cursor(row=epochs)
+        table.focus()
+        await pilot.press("e")
+        inp = screen.query_one("#param-input")
+        assert inp.value == "120"
+        inp.value = "0"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "between 1 and 500" in str(screen.query_one("#param-msg").render())
+        inp.value = "150"
+        inp.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "saved" in str(screen.query_one("#param-msg").render())
+        locked = next(i for i, r in enumerate(screen._rows) if r.state == "locked")
+        table.move_cursor(row=locked)
+        await pilot.press("e")
+        assert "locked at NVIDIA's default" in str(screen.query_one("#param-msg").render())
+    spec = (project / "specs" / "detectnet_v2_train_resnet18_kitti.txt").read_text()
+    assert "num_epochs: 150" in spec
+    assert Project.load(project).params["detectnet_v2_train_resnet18_kitti.txt:training_config.num_epochs"] == "150"
+
+
+async def test_copy_shows_the_exact_command(project):
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("down", "c")
+        await pilot.pause()
+        assert app.clipboard.startswith("tao model detectnet_v2 train -e /workspace/tao-experiments/specs/")
+        assert "-k $KEY" in app.clipboard

@@ -1,0 +1,113 @@
+"""`tao-tui new`: a project from NVIDIA's templates with only the user's values changed."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from tao_tui.cli import main
+from tao_tui.resources import templates_dir
+
+TRAIN = "detectnet_v2_train_resnet18_kitti.txt"
+
+
+def _new(tmp_path: Path, *extra: str) -> int:
+    return main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "proj"), "--tao-version", "5.0.0",
+                 "--yes", *extra])
+
+
+def _diff(a: str, b: str) -> list[str]:
+    return [ln for ln in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+            if not ln.startswith(("---", "+++", "@@"))]
+
+
+def test_detectnet_v2_project_differs_only_in_the_users_values(tmp_path, capsys):
+    code = _new(tmp_path, "--set", "training_config.batch_size_per_gpu=8", "--set", "training_config.num_epochs=80",
+                "--classes", "car:car,truck:car,pedestrian:pedestrian")
+    assert code == 0, capsys.readouterr().err
+    nvidia = (templates_dir() / "detectnet_v2" / TRAIN).read_text()
+    ours = (tmp_path / "proj" / "specs" / TRAIN).read_text()
+    diff = _diff(nvidia, ours)
+    print("\n".join(diff))
+    added = [ln[1:].strip() for ln in diff if ln.startswith("+")]
+    removed = [ln[1:].strip() for ln in diff if ln.startswith("-")]
+    # the values the user set, and where the dataset_convert output is chained in
+    assert "batch_size_per_gpu: 8" in added and "batch_size_per_gpu: 4" in removed
+    assert "num_epochs: 80" in added and "num_epochs: 120" in removed
+    assert 'tfrecords_path: "/workspace/tao-experiments/results/dataset_convert/tfrecords/*"' in added
+    # the class mapping is rewritten: truck -> car is new, cyclist/person_sitting/van are gone
+    assert 'key: "truck"' in added
+    for gone in ('key: "cyclist"', 'key: "person_sitting"', 'key: "van"', 'name: "cyclist"'):
+        assert gone in removed, gone
+    # nothing else is new: any other added line is one of NVIDIA's lines moved by the diff's alignment
+    new_text = Counter(added) - Counter(removed)
+    assert set(new_text) <= {"batch_size_per_gpu: 8", "num_epochs: 80", 'key: "truck"', 'value: "car"',
+                             'tfrecords_path: "/workspace/tao-experiments/results/dataset_convert/tfrecords/*"'}, new_text
+    # no cyclist anywhere in the project's specs; car and pedestrian keep NVIDIA's blocks
+    for spec in (tmp_path / "proj" / "specs").iterdir():
+        assert "cyclist" not in spec.read_text(), spec.name
+    assert ours.count('key: "car"') == nvidia.count('key: "car"')
+
+
+def test_project_yaml_holds_no_key_and_the_users_values(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KEY", "do-not-store-me")
+    assert _new(tmp_path, "--set", "training_config.num_epochs=10") == 0
+    text = (tmp_path / "proj" / "project.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert data["network"] == "detectnet_v2" and data["tao_version"] == "5.0.0"
+    assert data["image"] == "nvcr.io/nvidia/tao/tao-toolkit:5.0.0-tf1.15.5"
+    assert data["params"] == {f"{TRAIN}:training_config.num_epochs": "10"}
+    for path in (tmp_path / "proj").rglob("*"):
+        if path.is_file():
+            assert "do-not-store-me" not in path.read_text(errors="replace")
+
+
+def test_locked_parameter_is_refused_with_a_fix(tmp_path, capsys):
+    assert _new(tmp_path, "--set", "training_config.learning_rate.soft_start_annealing_schedule.min_learning_rate=1e-3") == 1
+    err = capsys.readouterr().err
+    assert "locked" in err and "fix:" in err
+    assert not (tmp_path / "proj" / "project.yaml").exists()
+
+
+def test_out_of_bounds_value_names_field_rule_and_fix(tmp_path, capsys):
+    assert _new(tmp_path, "--set", "training_config.batch_size_per_gpu=0") == 1
+    err = capsys.readouterr().err
+    assert "batch_size_per_gpu" in err and re.search(r"between 1 and 32", err) and "fix:" in err
+
+
+def test_capitalised_class_is_refused(tmp_path, capsys):
+    assert _new(tmp_path, "--classes", "Car:car") == 1
+    err = capsys.readouterr().err
+    assert "Car" in err and "0 mAP" in err
+
+
+def test_bad_flags_are_user_errors(tmp_path, capsys):
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "p")]) == 1  # no --yes
+    assert "--yes" in capsys.readouterr().err
+    assert _new(tmp_path, "--set", "no_equals_sign") == 1
+    assert "PATH=VALUE" in capsys.readouterr().err
+    assert main(["new", "--network", "no_such_net", "--dir", str(tmp_path / "q"), "--yes"]) == 1
+    assert "tao-tui catalog" in capsys.readouterr().err
+    assert _new(tmp_path, "--dataset", str(tmp_path / "missing")) == 1
+    assert "--dataset" in capsys.readouterr().err
+
+
+def test_existing_project_is_not_overwritten(tmp_path, capsys):
+    assert _new(tmp_path) == 0
+    assert _new(tmp_path) == 1
+    assert "already holds a project" in capsys.readouterr().err
+
+
+def test_status_lists_every_stage_with_its_command(tmp_path, capsys):
+    assert _new(tmp_path) == 0
+    capsys.readouterr()
+    assert main(["status", "--project", str(tmp_path / "proj")]) == 0
+    out = capsys.readouterr().out
+    for stage in ("dataset_convert", "train", "prune", "retrain", "export"):
+        assert stage in out
+    assert "$ tao model detectnet_v2 train -e /workspace/tao-experiments/specs/" in out
+    assert "-k $KEY" in out
