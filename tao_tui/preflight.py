@@ -78,7 +78,7 @@ def scan_kitti(root: Path) -> DatasetScan:
                                      "convert the images to one format"))
     bad_fields = bad_boxes = 0
     first_bad = None
-    for i, (stem, path) in enumerate(sorted(labels.items())):
+    for i, (_stem, path) in enumerate(sorted(labels.items())):
         if i >= MAX_LABEL_FILES:
             break
         try:

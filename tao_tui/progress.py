@@ -440,6 +440,7 @@ _TF_PAIR = re.compile(rf"(\w+) = ({_NUM}|nan|inf)")
 _BAR = re.compile(
     r"Epoch (\d+):\s*(\d+)%\|[^|]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:]+|\?),\s*([\d.]+|\?)\s*(it/s|s/it)([^\]]*)(\]?)"
 )
+_GLUED = re.compile(r"(?<=[\w.])(?=[A-Z][a-z]+(?:\s|$))")
 _TQDM_END = re.compile(r"(?:it/s|s/it|it)(?:, [^\]]*)?\]")
 _KERAS_BAR = re.compile(r"^\s*(\d+)/(\d+) \[[=>.]*\] - (?:ETA: (\S+)|(\d+)s)(.*)$")
 _KERAS_PAIR = re.compile(rf" - (\w+): ({_NUM}|nan)")
@@ -527,6 +528,7 @@ class ProgressParser:
         self._val_map: float | None = None
         self._val_ap: dict[str, float] = {}
         self._val_table = 0  # 0 = no header yet, 1 = grid/plain header seen, 2 = rows seen
+        self._val_grid = False
         # traceback
         self._tb: list[str] = []
         # dataset_convert blocks
@@ -541,7 +543,7 @@ class ProgressParser:
         self._bar_epoch_done = -1
         # status.json
         self._status_partial = ""
-        self._status_pyt = False
+        self._status_pyt = 0
         self._last_kpi: str | None = None
         self._last_cat: str | None = None
 
@@ -600,8 +602,6 @@ class ProgressParser:
             return
         if "] - " in line and self._keras_bar(line, events):
             return
-        if self._pending_header is not None:
-            self._pending_header = None
         self._other(line, had_prefix, events)
 
     # -- tqdm / Lightning --------------------------------------------------------------------
@@ -617,10 +617,16 @@ class ProgressParser:
                 rate = value if unit == "it/s" else (1.0 / value if value > 0 else None)
             loss = lr = None
             postfix = m.group(9)
+            glued = None
             if postfix:
                 items = postfix.split(",")
                 if not m.group(10):
-                    items = items[:-1]  # cut off at the terminal width: last item is incomplete
+                    # cut off at the terminal width: the last item is incomplete, and the next
+                    # line may be glued to it ("recall=0.3Training loop in progress")
+                    g = _GLUED.search(items[-1])
+                    if g is not None:
+                        glued = items[-1][g.start() :]
+                    items = items[:-1]
                 for item in items:
                     key, sep, value = item.partition("=")
                     if not sep:
@@ -630,7 +636,7 @@ class ProgressParser:
                         loss = _to_float(value)
                     elif key in ("lr", "learning_rate", "lr-Adam", "lr-SGD", "lr-AdamW"):
                         lr = _to_float(value)
-            if epoch > self._bar_epoch_done + 1 and self._bar_epoch_done >= -1 and epoch > 0:
+            if epoch - 1 > self._bar_epoch_done:
                 # a new epoch started: the previous ones are complete
                 self._bar_epoch_done = epoch - 1
                 events.append(ProgressEvent("epoch", epoch=epoch, max_epoch=self._max_epoch_hint))
@@ -654,8 +660,8 @@ class ProgressParser:
             if total and step >= total and epoch > self._bar_epoch_done:
                 self._bar_epoch_done = epoch
                 events.append(ProgressEvent("epoch", epoch=epoch + 1, max_epoch=self._max_epoch_hint, loss=loss))
-            rest = line[m.end() :]
-            if m.group(10) and rest.strip():
+            rest = line[m.end() :] if m.group(10) else glued
+            if rest and rest.strip():
                 self._handle(rest, events, depth + 1)
             return True
         # other tqdm bars (Validation DataLoader, test model, Matching predictions): not training
@@ -844,12 +850,11 @@ class ProgressParser:
             if phrase in line:
                 self._stage_done(_clip(stripped), events)
                 return
-        # errors on ordinary lines
-        if "rror" in line or not had_prefix or True:
-            rule = match_error(line)
-            if rule is not None and (rule.standalone or "rror" in line or "Error" in line):
-                self._emit_error(rule, stripped, events)
-                return
+        # errors on ordinary lines (tracebacks are collected as a block, see _in_traceback)
+        rule = match_error(line)
+        if rule is not None and (rule.standalone or "rror" in line):
+            self._emit_error(rule, stripped, events)
+            return
         # metrics ("Accuracy: 72.4", "Precision: 0.78 Recall: 0.30 Hmean: 0.44", "FPS:13.0")
         if ":" in line or "=" in line:
             kpi = {}
@@ -976,6 +981,7 @@ class ProgressParser:
         self._val_cost = self._val_map = None
         self._val_ap = {}
         self._val_table = 0
+        self._val_grid = False
         self._val_epoch = self._pending_header
         self._pending_header = None
         self._set_mode("val")
@@ -1001,8 +1007,8 @@ class ProgressParser:
             self._val_table = 1
             return True
         if stripped.startswith("=") or (stripped[0] in "+-|" and not stripped.strip("+-|= ")):
-            if self._val_table == 2 and stripped[0] == "+" and False:
-                self._end_mode(events)
+            if stripped[0] == "+":
+                self._val_grid = True
             return True
         if self._val_table:
             if stripped[0] == "|":
@@ -1013,9 +1019,9 @@ class ProgressParser:
                         self._val_ap[cells[0]] = value
                         self._val_table = 2
                         return True
-            else:
+            elif not self._val_grid:
                 parts = stripped.rsplit(None, 1)
-                if len(parts) == 2:
+                if len(parts) == 2 and not parts[0].endswith(":"):
                     value = _to_float(parts[1])
                     if value is not None:
                         self._val_ap[parts[0].strip()] = value
@@ -1080,9 +1086,6 @@ class ProgressParser:
                 self._mode = None
                 self._emit_traceback(events)
                 return True
-        if len(tb) > 1 and self._mode_lines < 400 and not had_prefix and tb[-1] and ":" in tb[-1]:
-            # a multi-line exception message continues the last line
-            pass
         self._mode = None
         self._emit_traceback(events)
         return False
@@ -1147,14 +1150,17 @@ class ProgressParser:
         status = d.get("status")
         message = d.get("message")
         message = message if isinstance(message, str) else None
-        if message == "Training loop in progress" or "step" in d or "max_step" in d:
-            self._status_pyt = True
+        if "step" in d or "max_step" in d:
+            self._status_pyt = 2  # TAO 6.x PyTorch: 0-based epoch, max_epoch = max_epochs - 1
+        elif message == "Training loop in progress" and not self._status_pyt:
+            self._status_pyt = 1  # PyTorch: 0-based epoch
         graphical = d.get("graphical") if isinstance(d.get("graphical"), dict) else {}
 
         if "epoch" in d and ("max_epoch" in d or "eta" in d):
             epoch, max_epoch = _to_int(d.get("epoch")), _to_int(d.get("max_epoch"))
             if self._status_pyt:
                 epoch = epoch + 1 if epoch is not None else None
+            if self._status_pyt == 2:
                 max_epoch = max_epoch + 1 if max_epoch is not None else None
             if epoch is not None and max_epoch is not None:
                 epoch = min(epoch, max_epoch)
@@ -1173,7 +1179,7 @@ class ProgressParser:
             )
 
         low = (message or "").lower()
-        announced = "metrics generated" in low or "evaluation" in low
+        announced = "metrics generated" in low
 
         kpi_raw = d.get("kpi")
         cat_raw = d.get("categorical")

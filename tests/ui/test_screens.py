@@ -49,6 +49,7 @@ async def test_catalog_to_new_project_creates_it(tmp_path):
         await pilot.pause()
         assert "at least 1" in str(app.screen.query_one("#error").render())  # a bad value says what and how
         app.screen.query_one("#gpus").value = "1"
+        await pilot.pause(0.3)  # a Button ignores a second press while its press effect shows
         await pilot.click("#create")
         await pilot.pause()
         assert type(app.screen).__name__ == "ProjectScreen"

@@ -39,6 +39,7 @@ class ProjectScreen(Screen):
         self.project = Project.load(self.root)
         self.key: str | None = os.environ.get("KEY") or None
         self._rows: list = []
+        self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -65,6 +66,10 @@ class ProjectScreen(Screen):
         self.refresh_stages()
         self.load_params()
         self.query_one("#stages", StageList).focus()
+        self.query_one("#log", LogPane).buffer.extend([
+            "Pick a stage on the left: r runs it in its TAO container, c copies its tao command.",
+            "The Parameters tab shows every spec value: ✎ ones are yours to change, the rest stay NVIDIA's.",
+        ])
         self.reattach()
 
     # ------------------------------------------------------------------ stages
@@ -263,7 +268,9 @@ class ProjectScreen(Screen):
         if row is None:
             return
         msg = self.query_one("#param-msg", Static)
-        if row.state == "locked":
+        if self._saved and self._saved[0] == row.key:
+            msg.update(self._saved[1])
+        elif row.state == "locked":
             msg.update(f"[dim]{row.path} is locked at NVIDIA's default ({_short(row.value)}).[/]")
         else:
             bounds = f" · range {row.bounds[0]}..{row.bounds[1]}" if row.bounds else ""
@@ -309,10 +316,17 @@ class ProjectScreen(Screen):
             return
         project.save()
         self.project = project
-        msg.update(f"[green]saved {row.path} = {event.value}[/]")
+        text = f"[green]saved {row.path} = {event.value}[/]"
+        for notice in project.notices:
+            text += f"\n[yellow]note:[/] {notice}"
+        self._saved = (row.key, text)
+        msg.update(text)
         self.load_params()
+        table = self.query_one("#params", DataTable)
+        index = next((i for i, r in enumerate(self._rows) if r.key == row.key), 0)
+        table.move_cursor(row=index)
         self.show_command()
-        self.query_one("#params", DataTable).focus()
+        table.focus()
 
 
 def _short(value, limit: int = 60) -> str:

@@ -21,7 +21,7 @@ class ProgressPanel(Horizontal):
 
     DEFAULT_CSS = """
     ProgressPanel { height: 1; }
-    ProgressPanel ProgressBar { width: 32; }
+    ProgressPanel ProgressBar { width: 26; }
     ProgressPanel #stats { width: 1fr; }
     """
 
