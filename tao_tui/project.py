@@ -86,6 +86,8 @@ class Project:
     gpu_index: list[int] = field(default_factory=list)
     user: str | None = None
     mounts: list[MountDef] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # extra container environment (never the key)
+    container_network: bool = True  # False: the container gets no network (tests; air-gapped boxes)
     params: dict[str, Any] = field(default_factory=dict)
     unlocked: list[str] = field(default_factory=list)
     stages: dict[str, StageResult] = field(default_factory=dict)

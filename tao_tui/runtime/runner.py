@@ -180,12 +180,11 @@ class StageRunner:
             argv=cmd.argv(key),
             labels=_labels(self.project, stage_id, run_id),
             mounts=[Mount(m.source, m.destination, m.read_only) for m in self.project.all_mounts()],
-            env={},
+            env=dict(self.project.env),
             user=self.project.user or f"{os.getuid()}:{os.getgid()}",
             gpus=self._gpus(),
             shm_size=PYTORCH_SHM if self.pipe.net.cli == "hydra" else None,
-            workdir=None,
-            name=None,
+            network=self.project.container_network,
         )
         record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
         atomic_write_json(run_dir / "run.json", record.__dict__)
