@@ -90,14 +90,37 @@ _DURATION = re.compile(
 )
 
 
+_DURATION_CACHE: dict[str, float | None] = {}
+
+
 def parse_duration(text: object) -> float | None:
     """``str(timedelta)`` ("1 day, 2:03:04.5", "0:01:23.456000") or tqdm ("05:31", "1:13:29")
     -> seconds. None for "?", negative or unparsable values."""
+    if text.__class__ is str:
+        try:
+            return _DURATION_CACHE[text]
+        except KeyError:
+            pass
+        value = _parse_duration(text)
+        if len(_DURATION_CACHE) > 4096:
+            _DURATION_CACHE.clear()
+        _DURATION_CACHE[text] = value
+        return value
+    return _parse_duration(text)
+
+
+def _parse_duration(text: object) -> float | None:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         value = float(text)
         return value if math.isfinite(value) and value >= 0 else None
     if not isinstance(text, str) or len(text) > 64:
         return None
+    parts = text.split(":")
+    if 2 <= len(parts) <= 3 and all(p.isdigit() and p.isascii() for p in parts):  # "05:31", "1:09:29"
+        total = 0
+        for p in parts:
+            total = total * 60 + int(p)
+        return float(total)
     m = _DURATION.match(text)
     if not m:
         return None
@@ -126,6 +149,15 @@ def _to_float(value: object) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def _num(text: str) -> float | None:
+    """float from regex-captured text; None for nan/inf/garbage."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value - value == 0.0 else None
+
+
 def _to_int(value: object) -> int | None:
     number = _to_float(value)
     if number is None or abs(number) > 1e15:
@@ -145,8 +177,10 @@ def _clip(text: str, limit: int = 400) -> str:
 @dataclass(frozen=True, slots=True)
 class ErrorRule:
     """``gate``: any of these substrings must be in the text; ``pattern`` (optional) must then
-    match too. ``standalone``: also look for it on ordinary log lines (not only in tracebacks and
-    status.json FAILURE messages); each standalone gate word costs a little on every line."""
+    match too. Every rule is tried on tracebacks, status.json FAILURE messages and on log lines that
+    contain "rror"; ``standalone`` rules also on any other line that reaches the dispatcher.
+    ``anchor``: a substring added to the cheap per-line gate so that a bare line (no "Error" in it)
+    reaches the dispatcher at all; each anchor costs ~50 ns on every line, so use them sparingly."""
 
     id: str  # the pitfall id in reference/tao-pitfalls.md
     gate: tuple[str, ...]
@@ -154,6 +188,7 @@ class ErrorRule:
     fix: str
     pattern: re.Pattern[str] | None = None
     standalone: bool = False
+    anchor: str = ""
 
 
 def _rx(text: str) -> re.Pattern[str]:
@@ -169,6 +204,7 @@ ERROR_RULES: list[ErrorRule] = [
         "resolution or a smaller backbone. Check with nvidia-smi that no other process holds GPU memory.",
         _rx(r"out of (?:GPU )?memory|OOM when allocating|ResourceExhausted|OutOfMemoryError|OUT_OF_MEMORY"),
         standalone=True,
+        anchor="memory",
     ),
     ErrorRule(
         "M6",
@@ -183,6 +219,7 @@ ERROR_RULES: list[ErrorRule] = [
         "Use the same key (-k / $KEY / encryption_key) that was used when this model was trained or "
         "exported. NGC pretrained models use the key on their model card (often tlt_encode).",
         standalone=True,
+        anchor="decryption",
     ),
     ErrorRule(
         "K2",
@@ -299,6 +336,7 @@ ERROR_RULES: list[ErrorRule] = [
         'Run `sudo chown -R $(id -u):$(id -g) <results folder>` and set "user": "UID:GID" in '
         "DockerOptions of ~/.tao_mounts.json.",
         standalone=True,
+        anchor="denied",
     ),
     ErrorRule(
         "H6",
@@ -374,40 +412,43 @@ def match_error(text: str, final: str | None = None) -> ErrorRule | None:
 # the line gate
 
 
-# Substrings that every interesting console line contains at least one of.
+# Substrings that every interesting console line contains at least one of. Each costs ~40-60 ns
+# on a typical 130-character line, so the list stays short: an anchor may be a fragment shared
+# by several triggers. Lines that pass go through the (much slower) full dispatch.
 _BASE_ANCHORS = (
     "poch",  # TF1 "Epoch 3/80: loss", TF step "epoch = 0.01", Lightning "Epoch 0:", max_epochs=
     "%|",  # tqdm bars (also when another line is glued after them)
-    "] - ",  # Keras progress bar "12/100 [===>....] - ETA: 1:02 - loss: 0.4"
     "rror",  # "XxxError: msg" (traceback end), "Error response from daemon"
     "Traceback",
-    "omplete",  # Training loop complete(d), job complete, Tfrecords generation complete
+    "ation",  # Validation cost/period, Evaluation metrics/finished/Results, Tfrecords generation
+    "omplete",  # Training loop complete(d), job complete
     "ucces",  # ... finished successfully
-    "Train",  # Train Samples / sec, Train metrics, Training finished
-    "Validation",  # Validation cost
-    "Evaluation",  # Evaluation metrics generated / Start logging Evaluation Results
-    "recision",  # Mean average_precision, "average precision" table header, Precision: 0.78
+    "xport",  # Model exported to ..., Export finished
+    "recision",  # Mean average_precision, the AP table header, Precision: 0.78
     "Pruning",  # Pruning ratio, Pruning finished
     "converter",  # dataset_convert logger names (partition/shard, Num images, Class map)
-    "Class map",
-    "xport",  # Model exported to ..., Export finished
-    "ccuracy",  # Accuracy: 72.4
-    "ecall",  # Recall:
-    "mean",  # Hmean:
-    "mAP",  # mAP: / val_mAP
-    "FPS",
+    "Samples",  # Train Samples / sec
+    "] - ",  # Keras progress bar "12/100 [===>....] - ETA: 1:02 - loss: 0.4"
 )
+# Only looked for on short lines (metric prints are short; long chatter skips these checks).
+_SHORT_ANCHORS = ("ccuracy", "ecall", "mean", "mAP", "FPS", "Class map", "Num images", "Start")
+_SHORT_LINE = 140
 
 
 def _build_gate():
     anchors = list(_BASE_ANCHORS)
-    for rule in ERROR_RULES:
-        if rule.standalone:
-            anchors.extend(rule.gate)
-    # drop anchors that contain another anchor (the shorter one already catches them)
-    anchors = [a for a in dict.fromkeys(anchors) if not any(b != a and b in a for b in anchors)]
+    anchors.extend(rule.anchor for rule in ERROR_RULES if rule.anchor)
+
+    def minimal(items: list[str]) -> list[str]:
+        # drop anchors that contain another anchor (the shorter one already catches them)
+        items = list(dict.fromkeys(items))
+        return [a for a in items if not any(b != a and b in a for b in anchors + items)]
+
+    anchors = minimal(anchors)
+    short = [a for a in minimal(list(_SHORT_ANCHORS)) if not any(b in a for b in anchors)]
     src = "lambda s: " + " or ".join(f"{a!r} in s" for a in anchors)
-    return eval(src), tuple(anchors)  # noqa: S307 - built from our own string constants
+    src += f" or (len(s) < {_SHORT_LINE} and (" + " or ".join(f"{a!r} in s" for a in short) + "))"
+    return eval(src), tuple(anchors) + tuple(short)  # noqa: S307 - built from our own constants
 
 
 _gate, GATE_ANCHORS = _build_gate()
@@ -429,6 +470,8 @@ _PREFIX = re.compile(
     )""",
     re.X,
 )
+_PREFIX_FIRST = frozenset("0123456789[IWEDCF")
+_LEVEL_PREFIXES = ("INFO:", "WARNING:", "WARN:", "ERROR:", "DEBUG:", "CRITICAL:", "FATAL:")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b")
 _ANSI_REMNANT = re.compile(r"(?:(?<=[\]|])|^)\[A")
 
@@ -436,10 +479,12 @@ _TF1_EPOCH = re.compile(
     rf"Epoch (\d+)/(\d+): loss: ({_NUM}|nan|inf) learning rate: (\S+) Time taken: (.*?) ETA: (.*?)\s*$"
 )
 _EPOCH_HEADER = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$")
-_TF_PAIR = re.compile(rf"(\w+) = ({_NUM}|nan|inf)")
+_TF_PAIR = re.compile(rf"\b(\w+) = ({_NUM}|nan|inf)")
 _BAR = re.compile(
     r"Epoch (\d+):\s*(\d+)%\|[^|]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:]+|\?),\s*([\d.]+|\?)\s*(it/s|s/it)([^\]]*)(\]?)"
 )
+_POSTFIX_LOSS = re.compile(r"[ ,](?:train_)?loss(?:_step)?=([^,]+),")
+_POSTFIX_LR = re.compile(r"[ ,](?:lr(?:-\w+)?|learning_rate)=([^,]+),")
 _GLUED = re.compile(r"(?<=[\w.])(?=[A-Z][a-z]+(?:\s|$))")
 _TQDM_END = re.compile(r"(?:it/s|s/it|it)(?:, [^\]]*)?\]")
 _KERAS_BAR = re.compile(r"^\s*(\d+)/(\d+) \[[=>.]*\] - (?:ETA: (\S+)|(\d+)s)(.*)$")
@@ -453,7 +498,7 @@ _PARTITION = re.compile(r"Writing partition (\d+), shard (\d+)")
 _NUM_IMAGES = re.compile(r"Train:\s*(\d+)\s+Val:\s*(\d+)")
 _CLASS_PAIR = re.compile(r"""^\s*(b?'[^']*'|b?"[^"]*"|[^:\s][^:]*?)\s*:\s*(b?'[^']*'|b?"[^"]*"|\S.*?)\s*$""")
 _COUNT_PAIR = re.compile(r"""^\s*(b?'[^']*'|b?"[^"]*"|[^:\s][^:]*?)\s*:\s*(\d+)\s*$""")
-_METRIC_PAIR = re.compile(rf"([A-Za-z][\w@./-]*)\s*[:=]\s*({_NUM})(?=\s|,|;|%|$)")
+_METRIC_PAIR = re.compile(rf"(?<![\w@./-])([A-Za-z][\w@./-]*)\s*[:=]\s*({_NUM})(?=\s|,|;|%|$)")
 _BLOCK_PAIR = re.compile(rf"^\s*([A-Za-z][\w@./ -]*?)\s*:\s*({_NUM})\s*$")
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 
@@ -578,13 +623,15 @@ class ProgressParser:
     def _handle(self, line: str, events: list[ProgressEvent], depth: int) -> None:
         if depth > 8:
             return
-        if line[:4].isdigit() and _ENGINE_TS.match(line):
+        if line[10:11] == "T" and line[4:5] == "-" and _ENGINE_TS.match(line):
             line = line[line.index(" ") + 1 :]
         had_prefix = False
-        m = _PREFIX.match(line)
-        if m:
-            had_prefix = True
-            line = line[m.end() :]
+        first = line[:1]
+        if first in _PREFIX_FIRST and (first in "0123456789[" or line.startswith(_LEVEL_PREFIXES) or line[1:5].isdigit()):
+            m = _PREFIX.match(line)
+            if m:
+                had_prefix = True
+                line = line[m.end() :]
 
         if self._mode is not None:
             if self._in_mode(line, had_prefix, events):
@@ -608,34 +655,33 @@ class ProgressParser:
     def _bar(self, line: str, events: list[ProgressEvent], depth: int) -> bool:
         m = _BAR.search(line)
         if m is not None:
-            epoch = int(m.group(1))
-            step, total = int(m.group(3)), int(m.group(4))
-            rate_text, unit = m.group(7), m.group(8)
+            g_epoch, _pct, g_step, g_total, _elapsed, g_eta, rate_text, unit, postfix, closed = m.groups()
+            epoch, step, total = int(g_epoch), int(g_step), int(g_total)
             rate = None
             if rate_text != "?":
                 value = float(rate_text)
                 rate = value if unit == "it/s" else (1.0 / value if value > 0 else None)
             loss = lr = None
-            postfix = m.group(9)
             glued = None
             if postfix:
-                items = postfix.split(",")
-                if not m.group(10):
+                if not closed:
                     # cut off at the terminal width: the last item is incomplete, and the next
                     # line may be glued to it ("recall=0.3Training loop in progress")
-                    g = _GLUED.search(items[-1])
+                    cut = postfix.rfind(",")
+                    g = _GLUED.search(postfix, cut + 1)
                     if g is not None:
-                        glued = items[-1][g.start() :]
-                    items = items[:-1]
-                for item in items:
-                    key, sep, value = item.partition("=")
-                    if not sep:
-                        continue
-                    key = key.strip()
-                    if key in ("loss", "train_loss", "loss_step", "train_loss_step"):
-                        loss = _to_float(value)
-                    elif key in ("lr", "learning_rate", "lr-Adam", "lr-SGD", "lr-AdamW"):
-                        lr = _to_float(value)
+                        glued = postfix[g.start() :]
+                    postfix = postfix[: max(cut, 0)] + ","
+                else:
+                    postfix += ","
+                if "loss" in postfix:
+                    pm = _POSTFIX_LOSS.search(postfix)
+                    if pm is not None:
+                        loss = _num(pm.group(1))
+                if "lr" in postfix or "learning_rate" in postfix:
+                    pm = _POSTFIX_LR.search(postfix)
+                    if pm is not None:
+                        lr = _num(pm.group(1))
             if epoch - 1 > self._bar_epoch_done:
                 # a new epoch started: the previous ones are complete
                 self._bar_epoch_done = epoch - 1
@@ -653,14 +699,14 @@ class ProgressParser:
                         max_step=total,
                         loss=loss,
                         learning_rate=lr,
-                        eta_s=parse_duration(m.group(6)),
+                        eta_s=parse_duration(g_eta),
                         rate=rate,
                     )
                 )
             if total and step >= total and epoch > self._bar_epoch_done:
                 self._bar_epoch_done = epoch
                 events.append(ProgressEvent("epoch", epoch=epoch + 1, max_epoch=self._max_epoch_hint, loss=loss))
-            rest = line[m.end() :] if m.group(10) else glued
+            rest = line[m.end() :] if closed else glued
             if rest and rest.strip():
                 self._handle(rest, events, depth + 1)
             return True
@@ -781,6 +827,13 @@ class ProgressParser:
     # -- everything else ---------------------------------------------------------------------
     def _other(self, line: str, had_prefix: bool, events: list[ProgressEvent]) -> None:
         stripped = line.strip()
+        if "Samples / sec" in line:
+            m = _SAMPLES.search(line)
+            if m:
+                events.append(
+                    ProgressEvent("info", kpi={"train_samples_per_sec": float(m.group(1))}, message=stripped)
+                )
+                return
         if stripped.startswith("Traceback (most recent call last)"):
             self._tb = [stripped]
             self._set_mode("tb")
@@ -812,13 +865,6 @@ class ProgressParser:
                     )
                 else:
                     events.append(ProgressEvent("info", message=_clip(stripped)))
-                return
-        if "Samples / sec" in line:
-            m = _SAMPLES.search(line)
-            if m:
-                events.append(
-                    ProgressEvent("info", kpi={"train_samples_per_sec": float(m.group(1))}, message=stripped)
-                )
                 return
         # dataset_convert
         if "Writing partition" in line:
@@ -1245,7 +1291,9 @@ def _clean(line: str) -> str:
         parts = [p for p in line.split("\r") if p.strip()]
         line = parts[-1] if parts else ""
     if "\x1b" in line:
-        line = _ANSI.sub("", line)
+        line = line.replace("\x1b[A", "")
+        if "\x1b" in line:
+            line = _ANSI.sub("", line)
     if "[A" in line:
         line = _ANSI_REMNANT.sub("", line)
     return line

@@ -150,9 +150,7 @@ def registry_login_state(registry: str = NVCR) -> tuple[bool, str]:
 
 # --------------------------------------------------------------------------- timestamps
 
-_TS_RE = re.compile(
-    rb"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$"
-)
+_TS_RE = re.compile(rb"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
 
 
 def ts_to_since(ts: bytes | str) -> float:
@@ -254,20 +252,51 @@ class _LogSink:
     then everything is kept. Bytes are written in one ``write`` per batch.
     """
 
-    def __init__(self, fd: int, last_ts: bytes | None, count: int, on_lines: Callable[[list[str]], Any] | None):
+    def __init__(
+        self,
+        fd: int,
+        last_ts: bytes | None,
+        count: int,
+        on_lines: Callable[[list[str]], Any] | None,
+        *,
+        tty: bool = False,
+    ):
         self.fd = fd
         self.last_ts = last_ts
         self.count = count
         self.on_lines = on_lines
+        self.tty = tty
+        self.rawbuf = b""
         self.partial = b""
         self.catching = False
         self.to_skip = 0
         self.lines_written = 0
 
     def begin_pass(self) -> None:
+        """A new response from the engine starts (its ``since`` <= ``last_ts``)."""
+        self.rawbuf = b""
         self.partial = b""
         self.catching = self.last_ts is not None
         self.to_skip = self.count
+
+    def feed_raw(self, data: bytes, *, final: bool = False) -> None:
+        """Bytes as the engine sends them: 8-byte frame headers (stream, length) unless TTY."""
+        if self.tty:
+            self.feed(data, final=final)
+            return
+        buf = self.rawbuf + data if self.rawbuf else data
+        out = []
+        pos = 0
+        n = len(buf)
+        from_bytes = int.from_bytes
+        while pos + 8 <= n:
+            end = pos + 8 + from_bytes(buf[pos + 4 : pos + 8], "big")
+            if end > n:
+                break
+            out.append(buf[pos + 8 : end])
+            pos = end
+        self.rawbuf = buf[pos:]
+        self.feed(b"".join(out), final=final)
 
     def feed(self, data: bytes, *, final: bool = False) -> None:
         if self.partial:
@@ -349,7 +378,9 @@ class Engine:
     less free space; ``warn_free_bytes``: below this it warns (``on_warning`` / ``warnings``).
     """
 
-    def __init__(self, client: Any, host: str, *, min_free_bytes: int = 2 * GiB, warn_free_bytes: int = 20 * GiB):
+    def __init__(
+        self, client: Any, host: str, *, min_free_bytes: int = 2 * GiB, warn_free_bytes: int = 20 * GiB
+    ):
         self.client = client
         self.host = host
         self.min_free_bytes = min_free_bytes
@@ -371,7 +402,9 @@ class Engine:
         use_ssh = target.startswith("ssh://")
         try:
             if host:
-                client = docker.DockerClient(base_url=host, version="auto", timeout=timeout, use_ssh_client=use_ssh)
+                client = docker.DockerClient(
+                    base_url=host, version="auto", timeout=timeout, use_ssh_client=use_ssh
+                )
             else:
                 client = docker.from_env(timeout=timeout, use_ssh_client=use_ssh)
             client.ping()
@@ -591,40 +624,38 @@ class Engine:
         """Append the container's log to ``log_path`` until it exits; return its exit code.
 
         Each line is written as ``"<RFC3339Nano ts> <text>\\n"``. ``on_lines`` gets batches of
-        text lines (no timestamps) in the calling thread, at most every ``flush_interval``
-        seconds while lines arrive. Restartable: resumes after the last timestamp in the file
-        (a torn last line is cut and fetched again), so a follower killed at any moment and
-        started again loses and doubles nothing. After the live stream ends, a catch-up read
-        collects lines the stream may have dropped. When ``stop`` is set, returns ``None``
-        with the file up to date and the container untouched.
+        text lines (no timestamps) in the calling thread, at most about every
+        ``flush_interval`` seconds while lines arrive. Restartable: resumes after the last
+        timestamp in the file (a torn last line is cut and fetched again), so a follower
+        killed at any moment and started again loses and doubles nothing. After the live
+        stream ends, a catch-up read collects lines the stream may have dropped. When ``stop``
+        is set, returns ``None`` with the file up to date and the container untouched.
+        Only one process may follow into a given file at a time (``FollowerBusy``).
         """
         import docker.errors
 
         path = os.fspath(log_path)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         container = self._get(container_id)
+        tty = bool(((container.attrs or {}).get("Config") or {}).get("Tty"))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             _lock_or_raise(fd, path)
             last_ts, count = read_log_tail(path)
-            sink = _LogSink(fd, last_ts, count, on_lines)
+            sink = _LogSink(fd, last_ts, count, on_lines, tty=tty)
             quiet_rounds = 0
             while True:
                 sink.begin_pass()
-                since = ts_to_since(sink.last_ts) if sink.last_ts else None
                 before = sink.lines_written
-                stream = self._call(
-                    lambda since=since: container.logs(stream=True, follow=True, timestamps=True, since=since),
-                    "reading the container's log",
-                )
-                if not self._pump(stream, sink, stop, flush_interval):
+                response = self._open_logs(container.id, follow=True, since=sink.last_ts)
+                if not self._pump(response, sink, stop, flush_interval):
                     return None  # stopped by the caller
                 try:
                     container.reload()
                 except docker.errors.NotFound as err:
                     raise EnvironmentProblem(
                         f"container {container_id[:12]} was removed while tao-tui followed it",
-                        fix="the lines received so far are in " + path,
+                        fix=f"the lines received so far are in {path}",
                     ) from err
                 except Exception as err:
                     raise _connection_problem(self.host, err) from err
@@ -633,24 +664,80 @@ class Engine:
                 # the stream ended but the container lives on (engine hiccup, lost connection): go on
                 quiet_rounds = quiet_rounds + 1 if sink.lines_written == before else 0
                 time.sleep(min(0.05 * quiet_rounds, 1.0))
-            # catch-up read: the live stream can end before the last lines (dockerd 20.10 flake)
-            sink.begin_pass()
-            since = ts_to_since(sink.last_ts) if sink.last_ts else None
-            rest = self._call(
-                lambda: container.logs(stream=False, follow=False, timestamps=True, since=since),
-                "reading the container's log",
-            )
-            sink.feed(rest, final=True)
-            code = self.wait(container_id)
-            return code
+            self._catch_up(container.id, sink)
+            return self.wait(container_id)
         finally:
             with contextlib.suppress(OSError):
                 os.fsync(fd)
             os.close(fd)
 
-    def _pump(self, stream: Any, sink: _LogSink, stop: threading.Event | None, flush_interval: float) -> bool:
-        """Drain one live stream into ``sink``; a reader thread fills a deque, this thread writes
-        batches. Returns False when ``stop`` was set."""
+    CATCH_UP_TAIL = 1024
+
+    def _catch_up(self, container_id: str, sink: _LogSink) -> None:
+        """After the live stream: fetch what it may have dropped (lines after the last ts).
+
+        First cheaply (``tail=1024``: dockerd reads that from the end of its file); only if all
+        1024 lines are new, once more with the whole log (dockerd scans it from the start).
+        """
+        sink.begin_pass()
+        data = self._read_logs(container_id, since=sink.last_ts, tail=self.CATCH_UP_TAIL)
+        if sink.last_ts is None or _count_entries(data, sink.tty) >= self.CATCH_UP_TAIL:
+            data = self._read_logs(container_id, since=sink.last_ts, tail="all")
+        sink.feed_raw(data, final=True)
+
+    def _logs_request(
+        self, container_id: str, *, follow: bool, since: bytes | None, tail: str | int, stream: bool
+    ):
+        import docker.errors
+        import requests
+
+        api = self.client.api
+        params: dict[str, Any] = {
+            "stdout": 1,
+            "stderr": 1,
+            "timestamps": 1,
+            "follow": 1 if follow else 0,
+            "tail": str(tail),
+        }
+        if since is not None:
+            params["since"] = f"{ts_to_since(since):.6f}"
+        url = f"{api.base_url}/v{api.api_version}/containers/{container_id}/logs"
+        try:
+            response = api.get(url, params=params, stream=stream, timeout=None if follow else api.timeout)
+            response.raise_for_status()
+        except requests.exceptions.HTTPError as err:
+            try:
+                docker.errors.create_api_error_from_http_exception(err)  # raises the typed error
+            except docker.errors.NotFound as api_err:
+                raise EnvironmentProblem(
+                    f"container {container_id[:12]} does not exist on {self.host}",
+                    fix="it was removed; start the stage again",
+                ) from api_err
+            except docker.errors.APIError as api_err:
+                raise _api_problem("reading the container's log", api_err) from api_err
+            raise _api_problem("reading the container's log", err) from err
+        except Exception as err:
+            raise _connection_problem(self.host, err) from err
+        return response
+
+    def _open_logs(self, container_id: str, *, follow: bool, since: bytes | None) -> Any:
+        return self._logs_request(container_id, follow=follow, since=since, tail="all", stream=True)
+
+    def _read_logs(self, container_id: str, *, since: bytes | None, tail: str | int) -> bytes:
+        response = self._logs_request(container_id, follow=False, since=since, tail=tail, stream=False)
+        return response.content
+
+    def _pump(
+        self, response: Any, sink: _LogSink, stop: threading.Event | None, flush_interval: float
+    ) -> bool:
+        """Drain one live log response into ``sink``.
+
+        A reader thread pulls whatever bytes are available (``read1``: no per-line work) into
+        a deque; this thread wakes when data arrives or every ``flush_interval``, and writes
+        what has accumulated as one batch (so a burst becomes a few big writes, and the last
+        lines before a silence are written at once). Returns False when ``stop`` was set.
+        """
+        raw = response.raw
         chunks: collections.deque[bytes] = collections.deque()
         ready = threading.Event()
         finished = threading.Event()
@@ -658,12 +745,23 @@ class Engine:
 
         def reader() -> None:
             append = chunks.append
+            is_set, set_ = ready.is_set, ready.set
             try:
-                for chunk in stream:
-                    append(chunk)
-                    if not ready.is_set():
-                        ready.set()
-            except BaseException as err:  # noqa: BLE001 - handed to the writer thread
+                read1 = getattr(raw, "read1", None)
+                if read1 is not None:
+                    while True:
+                        block = read1(1 << 16)
+                        if not block:
+                            break
+                        append(block)
+                        if not is_set():
+                            set_()
+                else:  # urllib3 1.x
+                    for block in raw.stream(1 << 16, decode_content=False):
+                        append(block)
+                        if not is_set():
+                            set_()
+            except BaseException as err:  # noqa: BLE001 - handed over to the writing thread
                 failure.append(err)
             finally:
                 finished.set()
@@ -672,42 +770,37 @@ class Engine:
         thread = threading.Thread(target=reader, name="tao-tui-log-reader", daemon=True)
         thread.start()
         popleft = chunks.popleft
+        stopped = False
         try:
             while True:
                 ready.wait(flush_interval)
                 ready.clear()
                 if stop is not None and stop.is_set():
-                    with contextlib.suppress(Exception):
-                        stream.close()
+                    stopped = True
+                    _shutdown_response(response)
                     thread.join(2)
-                    self._drain(chunks, sink)
-                    return False
                 done = finished.is_set()
                 if chunks:
                     batch = []
                     with contextlib.suppress(IndexError):
                         while True:
                             batch.append(popleft())
-                    sink.feed(b"".join(batch))
+                    sink.feed_raw(b"".join(batch))
+                if stopped:
+                    return False
                 if done and not chunks:
                     break
                 if not done:
-                    # let a burst accumulate into a batch instead of writing per chunk
-                    time.sleep(flush_interval / 5)
+                    time.sleep(flush_interval / 5)  # let a burst accumulate into one batch
         finally:
-            thread.join(5)
-        if failure and not isinstance(failure[0], (StopIteration, OSError)):
+            if thread.is_alive():
+                _shutdown_response(response)
+                thread.join(2)
+            with contextlib.suppress(Exception):
+                response.close()
+        if failure and not _is_stream_end(failure[0]):
             raise _connection_problem(self.host, failure[0])
         return True
-
-    @staticmethod
-    def _drain(chunks: collections.deque[bytes], sink: _LogSink) -> None:
-        batch = []
-        with contextlib.suppress(IndexError):
-            while True:
-                batch.append(chunks.popleft())
-        if batch:
-            sink.feed(b"".join(batch))
 
     def wait(self, container_id: str, timeout: float | None = None) -> int | None:
         """Exit code of the container (waits for it); ``None`` if ``timeout`` passed first."""
@@ -725,7 +818,9 @@ class Engine:
     def logs(self, container_id: str, *, timestamps: bool = True, since: float | None = None) -> bytes:
         """The container's whole log (or since ``since``) in one read."""
         container = self._get(container_id)
-        return self._call(lambda: container.logs(timestamps=timestamps, since=since), "reading the container's log")
+        return self._call(
+            lambda: container.logs(timestamps=timestamps, since=since), "reading the container's log"
+        )
 
     # ---------------------------------------------------------------- manage
 
@@ -826,6 +921,37 @@ def _lock_or_raise(fd: int, path: str) -> None:
         raise
 
 
+def _count_entries(data: bytes, tty: bool) -> int:
+    """How many log entries a raw (multiplexed) response holds."""
+    if tty:
+        return data.count(b"\n")
+    count = pos = 0
+    n = len(data)
+    while pos + 8 <= n:
+        pos += 8 + int.from_bytes(data[pos + 4 : pos + 8], "big")
+        count += 1
+    return count
+
+
+def _shutdown_response(response: Any) -> None:
+    """Unblock a reader waiting on a streamed response (like docker-py's CancellableStream.close)."""
+    import socket
+
+    with contextlib.suppress(Exception):
+        fp = response.raw._fp.fp
+        sock = fp.raw._sock if hasattr(fp, "raw") else fp.channel if hasattr(fp, "channel") else fp._sock
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        response.close()
+
+
+def _is_stream_end(err: BaseException) -> bool:
+    """Errors that just mean "the engine closed the stream" (container gone, engine stopped)."""
+    import urllib3.exceptions
+
+    return isinstance(err, (OSError, urllib3.exceptions.ProtocolError, ValueError, AttributeError))
+
+
 class FollowerBusy(EnvironmentProblem):
     """Another process already follows this container into the same log file."""
 
@@ -918,7 +1044,7 @@ def _connect_problem(host: str, err: BaseException) -> EnvironmentProblem:
     if host.startswith("ssh://"):
         return EnvironmentProblem(
             f"Docker is not reachable at {host} ({_short(err)})",
-            fix=f"check `ssh {host[len('ssh://'):]} docker info` works; start Docker there "
+            fix=f"check `ssh {host[len('ssh://') :]} docker info` works; start Docker there "
             "(`sudo systemctl start docker`)",
         )
     return EnvironmentProblem(
@@ -949,9 +1075,7 @@ def _start_problem(spec: RunSpec, err: Any, *, created: bool) -> EnvironmentProb
     text = _explain(err)
     low = text.lower()
     if "could not select device driver" in low or "[[gpu]]" in low or "nvidia-container-cli" in low:
-        return EnvironmentProblem(
-            f"Docker can't give the container a GPU ({text})", fix=TOOLKIT_FIX
-        )
+        return EnvironmentProblem(f"Docker can't give the container a GPU ({text})", fix=TOOLKIT_FIX)
     if "unknown runtime" in low and "nvidia" in low:
         return EnvironmentProblem(f"Docker has no NVIDIA runtime ({text})", fix=TOOLKIT_FIX)
     if "is already in use by container" in low:
@@ -981,14 +1105,18 @@ def _pull_problem(image: str, text: str) -> EnvironmentProblem:
     if any(k in low for k in ("unauthorized", "authentication required", "denied", "401", "403")):
         logged_in, why = registry_login_state(registry)
         if not logged_in and registry == NVCR:
-            return EnvironmentProblem(f"could not pull {image}: not logged in to nvcr.io ({why})", fix=LOGIN_FIX)
+            return EnvironmentProblem(
+                f"could not pull {image}: not logged in to nvcr.io ({why})", fix=LOGIN_FIX
+            )
         if registry == NVCR:
             return EnvironmentProblem(
                 f"could not pull {image}: NGC refused your login ({text})",
                 fix="your NGC API key may be wrong or expired, or the user name was not `$oauthtoken`: "
                 "create a new key at ngc.nvidia.com -> Setup, then `docker login nvcr.io -u '$oauthtoken'`",
             )
-        return EnvironmentProblem(f"could not pull {image}: access denied ({text})", fix=f"`docker login {registry}`")
+        return EnvironmentProblem(
+            f"could not pull {image}: access denied ({text})", fix=f"`docker login {registry}`"
+        )
     if "manifest unknown" in low or "not found" in low:
         return EnvironmentProblem(
             f"could not pull {image}: the registry has no such image or tag ({text})",
@@ -999,7 +1127,10 @@ def _pull_problem(image: str, text: str) -> EnvironmentProblem:
             f"could not pull {image}: disk full ({text})",
             fix="TAO images take many GB: free space on Docker's data root (`docker system prune`)",
         )
-    if any(k in low for k in ("no such host", "dial tcp", "timeout", "i/o timeout", "connection refused", "lookup")):
+    if any(
+        k in low
+        for k in ("no such host", "dial tcp", "timeout", "i/o timeout", "connection refused", "lookup")
+    ):
         return EnvironmentProblem(
             f"could not pull {image}: {registry} is not reachable ({text})",
             fix="check this machine's internet access / proxy (`docker pull` must work)",

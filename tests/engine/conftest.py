@@ -27,7 +27,9 @@ LOGS_DIR = ROOT / "tests" / "fixtures" / "logs"
 BASE_IMAGE = "tao-tui-test/busybox:latest"
 FAKE_IMAGE = "tao-tui-test/fake-tao:latest"
 TEST_LABEL = {"tao-tui.test": "1"}
-ENABLE = "start one with `sudo bash scripts/start-engine.sh` and export the DOCKER_HOST it prints (or run as root)"
+ENABLE = (
+    "start one with `sudo bash scripts/start-engine.sh` and export the DOCKER_HOST it prints (or run as root)"
+)
 NETWORK_NAMES = [
     "tao", "detectnet_v2", "dino", "ocdnet", "ocrnet", "retinanet", "segformer", "yolo_v4", "ssd",
     "dssd", "faster_rcnn", "classification_tf1", "classification_tf2", "classification_pyt",

@@ -36,7 +36,7 @@ class ProgressPanel(Horizontal):
                           "map": None, "eta_s": None, "error": None, "dirty": True}
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(total=None, show_eta=False, id="bar")
+        yield ProgressBar(total=100, show_eta=False, id="bar")  # static until progress is known
         yield Static("waiting for progress…", id="stats")
 
     def on_mount(self) -> None:
