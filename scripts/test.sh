@@ -8,8 +8,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[test]'
+  # pip's own output goes to a log; it is shown only when the install fails
+  if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e '.[test]'; } \
+      >.venv/install.log 2>&1; then
+    grep -v '^WARNING: Location' .venv/install.log >&2
+    echo "installing the test tools failed (log: .venv/install.log)" >&2
+    exit 2
+  fi
   touch .venv/.installed
 fi
 # A real Docker engine for tests/engine: started here when we are root and none answers.

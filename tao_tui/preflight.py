@@ -28,6 +28,7 @@ class Finding:
     level: str  # pass | warn | fail
     what: str
     fix: str | None = None
+    download: tuple[str, Path] | None = None  # (NGC model, dest folder) tao-tui can fetch for the user
 
     def __str__(self) -> str:
         text = f"[{self.level}] {self.what}"
@@ -200,7 +201,7 @@ def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
     dest = host.parent.parent if re.search(r"_v[^/]+$", host.parent.name) else host.parent
     cmd = " ".join(ngc_download_command(pre.ngc, dest))
     return [Finding("fail", f"pretrained model not found: {host} (the spec names {cpath})",
-                    f"download it: {cmd}")]
+                    f"download it: {cmd}", download=(pre.ngc, dest))]
 
 
 def check_spec_paths(project: Project, docs: dict) -> list[Finding]:
@@ -238,3 +239,33 @@ def preflight(project: Project, *, key_set: bool = False) -> list[Finding]:
                                 "pass --dataset DIR to `tao-tui new` (or set dataset: in project.yaml)"))
     findings += check_pretrained(project, key_set=key_set)
     return findings
+
+
+def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -> list[Finding]:
+    """The checks that matter before ``stage_id`` starts (run by `tao-tui run` and the TUI)."""
+    from tao_tui.specs import load_spec
+    from tao_tui.specs.netdef import load_network
+
+    net = load_network(project.network)
+    stage = net.stage(stage_id)
+    findings: list[Finding] = []
+    if stage.spec and (project.specs_dir / stage.spec).is_file():
+        doc = load_spec(project.specs_dir / stage.spec)
+        findings += check_spec_paths(project, {stage.spec: doc})
+    if stage.task == "dataset_convert" and project.dataset:
+        scan = scan_kitti(Path(project.dataset))
+        findings += scan.findings
+        for spec in net.spec_files:
+            path = project.specs_dir / spec
+            if path.is_file():
+                doc = load_spec(path)
+                if doc.format == "prototxt" and doc.has("dataset_config.target_class_mapping"):
+                    findings += check_classes(scan, doc.get_mapping("dataset_config.target_class_mapping"))
+                    break
+    if net.pretrained and stage.spec and stage.spec == net.pretrained.spec:
+        findings += check_pretrained(project, key_set=key_set)
+    return findings
+
+
+def failures(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.level == "fail"]

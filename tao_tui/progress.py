@@ -479,6 +479,9 @@ _TF1_EPOCH = re.compile(
     rf"Epoch (\d+)/(\d+): loss: ({_NUM}|nan|inf) learning rate: (\S+) Time taken: (.*?) ETA: (.*?)\s*$"
 )
 _EPOCH_HEADER = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$")
+_TF_STEP = re.compile(
+    rf"epoch = ({_NUM}), learning_rate = ({_NUM}|nan), loss = ({_NUM}|nan|inf), step = (\d+)"
+)
 _TF_PAIR = re.compile(rf"\b(\w+) = ({_NUM}|nan|inf)")
 _BAR = re.compile(
     r"Epoch (\d+):\s*(\d+)%\|[^|]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:]+|\?),\s*([\d.]+|\?)\s*(it/s|s/it)([^\]]*)(\]?)"
@@ -583,6 +586,7 @@ class ProgressParser:
         self._pending_header: tuple[int, int] | None = None
         # de-duplication
         self._last_step: tuple | None = None
+        self._last_tf_line = ""
         self._done = False
         self._errors_seen: set[str] = set()
         self._bar_epoch_done = -1
@@ -596,13 +600,21 @@ class ProgressParser:
 
     def feed_line(self, line: str) -> list[ProgressEvent]:
         """Events completed by one console line (any of them may be empty)."""
-        if self._mode is None and not _gate(line):
-            return []
         events: list[ProgressEvent] = []
-        try:
-            self._handle(_clean(line), events, 0)
-        except RecursionError:  # pragma: no cover - pathological glued lines
-            pass
+        if self._mode is None:
+            if not _gate(line):
+                return events
+            # fast paths for the two line shapes that dominate training output; both read the raw
+            # line (engine timestamp, logger prefix and ESC[A remnants do not disturb the regex)
+            if "\r" not in line:
+                if "step = " in line:
+                    m = _TF_STEP.search(line)
+                    if m is not None:
+                        self._tf_step(m.group(0), m.groups(), events)
+                        return events
+                elif "%|" in line and "Epoch " in line and self._bar(line, events, 0):
+                    return events
+        self._handle(_clean(line), events, 0)
         return events
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
@@ -707,8 +719,10 @@ class ProgressParser:
                 self._bar_epoch_done = epoch
                 events.append(ProgressEvent("epoch", epoch=epoch + 1, max_epoch=self._max_epoch_hint, loss=loss))
             rest = line[m.end() :] if closed else glued
-            if rest and rest.strip():
-                self._handle(rest, events, depth + 1)
+            if rest and len(rest) > 5:
+                rest = _clean(rest)
+                if rest.strip():
+                    self._handle(rest, events, depth + 1)
             return True
         # other tqdm bars (Validation DataLoader, test model, Matching predictions): not training
         # steps, but a line may be glued after them
@@ -724,37 +738,15 @@ class ProgressParser:
 
     # -- TF1 / Keras epoch and step lines -----------------------------------------------------
     def _epoch_lines(self, line: str, events: list[ProgressEvent]) -> bool:
-        if "step = " in line and " = " in line:
+        if "step = " in line:
+            m = _TF_STEP.search(line)
+            if m is not None:  # the TAO estimator's own order
+                self._tf_step(m.group(0), m.groups(), events)
+                return True
             pairs = dict(_TF_PAIR.findall(line))
             if "step" in pairs and ("loss" in pairs or "epoch" in pairs):
-                gstep = _to_int(pairs["step"])
-                epoch_f = _to_float(pairs.get("epoch"))
-                key = (epoch_f, gstep)
-                if key == self._last_step:  # TF prints each step line twice (absl + TAO logger)
-                    return True
-                self._last_step = key
-                self._done = False
-                epoch = step = max_step = None
-                if epoch_f is not None and gstep is not None:
-                    epoch = int(epoch_f)
-                    if epoch_f > 0 and gstep > 0:
-                        max_step = max(1, round(gstep / epoch_f))
-                        step = max(0, gstep - epoch * max_step)
-                    else:
-                        step = gstep
-                else:
-                    step = gstep
-                events.append(
-                    ProgressEvent(
-                        "step",
-                        epoch=epoch,
-                        max_epoch=self._max_epoch_hint,
-                        step=step,
-                        max_step=max_step,
-                        loss=_to_float(pairs.get("loss")),
-                        learning_rate=_to_float(pairs.get("learning_rate") or pairs.get("lr")),
-                    )
-                )
+                values = (pairs.get("epoch"), pairs.get("learning_rate") or pairs.get("lr"), pairs.get("loss"))
+                self._tf_step(line, (*values, pairs["step"]), events)
                 return True
         if "Epoch " in line:
             m = _TF1_EPOCH.search(line)
@@ -789,6 +781,38 @@ class ProgressParser:
             )
             return True
         return False
+
+    def _tf_step(self, text: str, values: tuple, events: list[ProgressEvent]) -> None:
+        """``values``: (epoch, learning_rate, loss, global step) as captured text (or None)."""
+        if text == self._last_tf_line:  # TF prints each step line twice (absl + TAO logger)
+            return
+        self._last_tf_line = text
+        epoch_t, lr_t, loss_t, step_t = values
+        gstep = _to_int(step_t)
+        epoch_f = _num(epoch_t) if epoch_t else None
+        key = (epoch_f, gstep)
+        if key == self._last_step:
+            return
+        self._last_step = key
+        self._done = False
+        epoch = max_step = None
+        step = gstep
+        if epoch_f is not None and gstep is not None:
+            epoch = int(epoch_f)
+            if epoch_f > 0 and gstep > 0:
+                max_step = max(1, round(gstep / epoch_f))
+                step = max(0, gstep - epoch * max_step)
+        events.append(
+            ProgressEvent(
+                "step",
+                epoch,
+                self._max_epoch_hint,
+                step,
+                max_step,
+                _num(loss_t) if loss_t else None,
+                _num(lr_t) if lr_t else None,
+            )
+        )
 
     def _keras_bar(self, line: str, events: list[ProgressEvent]) -> bool:
         m = _KERAS_BAR.match(line)

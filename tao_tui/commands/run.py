@@ -14,6 +14,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pull", action="store_true", help="pull the image first (needs `docker login nvcr.io`)")
     p.add_argument("--detach", action="store_true", help="start it and return; follow later with `logs -f`")
     p.add_argument("--quiet", action="store_true", help="don't print the log lines, only the result")
+    p.add_argument("--skip-checks", action="store_true",
+                   help="start even when pre-flight finds problems (dataset, paths, pretrained model)")
+
+
+def _preflight(project, stage: str, key_set: bool) -> None:
+    from tao_tui.errors import UserError
+    from tao_tui.preflight import failures, preflight_stage
+    from tao_tui.runtime import ngc
+
+    findings = preflight_stage(project, stage, key_set=key_set)
+    for f in findings:
+        if f.level == "warn":
+            print(f, file=sys.stderr)
+    bad = failures(findings)
+    fetch = [f for f in bad if f.download]
+    if fetch and ngc.available():
+        for f in fetch:
+            print(f"downloading {f.download[0]} with the NGC CLI into {f.download[1]}", file=sys.stderr)
+            ngc.download(*f.download)
+        bad = failures(preflight_stage(project, stage, key_set=key_set))
+    if bad:
+        listing = "\n".join(str(f) for f in bad)
+        raise UserError(f"pre-flight found {len(bad)} problem(s) before starting {stage}:\n{listing}",
+                        "fix them (each says how), or pass --skip-checks to start anyway")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"re-attaching to {args.stage} run {run_id} (still in its container)", file=sys.stderr)
     else:
         key = read_key(args.key_file)
+        if not args.skip_checks:
+            _preflight(project, args.stage, bool(key))
         record = runner.start(args.stage, key, pull=args.pull)
         run_id = record.run_id
         print(f"$ {record.command}", file=sys.stderr)

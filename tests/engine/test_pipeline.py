@@ -40,6 +40,9 @@ def _project(tmp_path: Path, dataset: Path, image: str, *, delay: str = "0", ver
     code = main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(dataset),
                  "--tao-version", version, "--image", image, "--set", "training_config.num_epochs=2", "--yes"])
     assert code == 0
+    pretrained = root / "detectnet_v2/pretrained_resnet18/pretrained_detectnet_v2_vresnet18/resnet18.hdf5"
+    pretrained.parent.mkdir(parents=True)
+    pretrained.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)  # what the NGC download holds
     project = Project.load(root)
     project.container_network = False  # tests: containers get no network
     project.env = {"FAKE_TAO_LINE_DELAY": delay}

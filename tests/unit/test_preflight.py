@@ -1,0 +1,98 @@
+"""Pre-flight: the dataset, the paths and the pretrained model, checked before any container starts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tao_tui.cli import main
+from tao_tui.preflight import check_classes, check_model_file, image_size, preflight_stage, scan_kitti
+from tao_tui.project import Project
+
+PNG_1248x384 = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x04\xe0\x00\x00\x01\x80" + b"\0" * 8
+
+
+def _kitti(root: Path, labels: dict[str, str]) -> Path:
+    (root / "image_2").mkdir(parents=True)
+    (root / "label_2").mkdir()
+    for stem, text in labels.items():
+        (root / "image_2" / f"{stem}.png").write_bytes(PNG_1248x384)
+        (root / "label_2" / f"{stem}.txt").write_text(text)
+    return root
+
+
+def test_good_kitti_dataset(tmp_path):
+    scan = scan_kitti(_kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n",
+                                              "1": "Pedestrian 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
+    assert scan.images == 2 and scan.labels == 2
+    assert dict(scan.classes) == {"car": 1, "pedestrian": 1}  # lower-cased, as dataset_convert does
+    assert all(f.level == "pass" for f in scan.findings)
+    assert image_size(tmp_path / "d/image_2/0.png") == (1248, 384)
+
+
+def test_bad_label_lines_and_missing_pairs(tmp_path):
+    root = _kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0 0.93\n",  # 16 fields: a prediction
+                                   "1": "car 0 0 0 30 2 1 40 0 0 0 0 0 0 0\n"})  # x1 > x2
+    (root / "image_2" / "2.png").write_bytes(PNG_1248x384)  # no label
+    scan = scan_kitti(root)
+    text = "\n".join(str(f) for f in scan.findings)
+    assert "0.txt line 1 has 16 fields" in text and "score column" in text
+    assert "1 images have no label file (e.g. 2.png)" in text
+    assert "1 boxes have x1>=x2" in text
+    assert scan_kitti(tmp_path / "nothing").findings[0].level == "fail"
+
+
+def test_class_names_against_the_mapping(tmp_path):
+    scan = scan_kitti(_kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"
+                                                   "helmet 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
+    text = "\n".join(str(f) for f in check_classes(scan, [("Car", "car"), ("truck", "car")]))
+    assert "'Car' has capitals" in text and "0 mAP" in text
+    assert "'truck' of the mapping is not in any label file" in text
+    assert "helmet (1 boxes) are not in the class mapping" in text
+
+
+def test_model_file_signatures(tmp_path):
+    hdf5 = tmp_path / "m.hdf5"
+    hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 8)
+    assert check_model_file(hdf5, key_set=False).level == "pass"
+    tlt = tmp_path / "m.tlt"
+    tlt.write_bytes(os.urandom(64))
+    assert check_model_file(tlt, key_set=False).level == "fail"
+    assert "needs its key" in check_model_file(tlt, key_set=False).what
+    assert check_model_file(tlt, key_set=True).level == "pass"
+
+
+def _project(tmp_path: Path) -> Path:
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "p"), "--tao-version", "5.0.0",
+                 "--dataset", str(_kitti(tmp_path / "data", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"})),
+                 "--yes"]) == 0
+    return tmp_path / "p"
+
+
+def test_missing_pretrained_model_gives_the_ngc_command(tmp_path, monkeypatch, capsys):
+    root = _project(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    findings = preflight_stage(Project.load(root), "train")
+    fail = [f for f in findings if f.level == "fail"]
+    assert len(fail) == 1
+    assert "ngc registry model download-version nvidia/tao/pretrained_detectnet_v2:resnet18 --dest " in fail[0].fix
+    assert str(root / "detectnet_v2/pretrained_resnet18") in fail[0].fix
+    # `tao-tui run train` stops before touching any container, and says how to fix it
+    assert main(["run", "train", "--project", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "pretrained model not found" in err and "--skip-checks" in err
+
+
+def test_pretrained_model_is_fetched_when_the_ngc_cli_is_installed(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_ngc = bin_dir / "ngc"  # a stand-in for NVIDIA's CLI: makes <dest>/<model>_v<version>/<file>
+    fake_ngc.write_text("#!/bin/sh\nd=\"$6/pretrained_detectnet_v2_vresnet18\"\nmkdir -p \"$d\"\n"
+                        "printf '\\211HDF\\r\\n\\032\\n0000' > \"$d/resnet18.hdf5\"\n")
+    fake_ngc.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    from tao_tui.commands.run import _preflight
+
+    _preflight(Project.load(root), "train", key_set=False)  # raises if the model is still missing
+    assert (root / "detectnet_v2/pretrained_resnet18/pretrained_detectnet_v2_vresnet18/resnet18.hdf5").is_file()
