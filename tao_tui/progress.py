@@ -452,6 +452,13 @@ def _build_gate():
 
 
 _gate, GATE_ANCHORS = _build_gate()
+# a line may hold an error worth matching against the whole table
+_maybe_error = eval(  # noqa: S307 - built from our own constants
+    "lambda s: 'rror' in s or "
+    + " or ".join(
+        f"{g!r} in s" for g in dict.fromkeys(g for r in ERROR_RULES if r.standalone for g in r.gate)
+    )
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,7 +500,7 @@ _TQDM_END = re.compile(r"(?:it/s|s/it|it)(?:, [^\]]*)?\]")
 _KERAS_BAR = re.compile(r"^\s*(\d+)/(\d+) \[[=>.]*\] - (?:ETA: (\S+)|(\d+)s)(.*)$")
 _KERAS_PAIR = re.compile(rf" - (\w+): ({_NUM}|nan)")
 _MAX_EPOCHS = re.compile(r"max_epochs=(\d+)`? reached")
-_SAMPLES = re.compile(rf"Samples / sec: ({_NUM})")
+_SAMPLES = re.compile(rf"((?:[A-Z]\w* )?Samples / sec): ({_NUM})")
 _VAL_COST = re.compile(rf"Validation cost: ({_NUM}|nan)")
 _MEAN_AP = re.compile(rf"Mean average_precision \(in %\): ({_NUM}|nan)")
 _PRUNE_RATIO = re.compile(r"Pruning ratio \(pruned model / original model\): (\S+)")
@@ -614,6 +621,11 @@ class ProgressParser:
                         return events
                 elif "%|" in line and "Epoch " in line and self._bar(line, events, 0):
                     return events
+                elif "Samples / sec: " in line:
+                    m = _SAMPLES.search(line)
+                    if m is not None:
+                        self._samples(m, events)
+                        return events
         self._handle(_clean(line), events, 0)
         return events
 
@@ -782,6 +794,12 @@ class ProgressParser:
             return True
         return False
 
+    def _samples(self, m: re.Match, events: list[ProgressEvent]) -> None:
+        key = m.group(1).strip().lower().replace(" / ", "_per_").replace(" ", "_")
+        value = _num(m.group(2))
+        if value is not None:
+            events.append(ProgressEvent("info", message=m.group(0), kpi={key: value}))
+
     def _tf_step(self, text: str, values: tuple, events: list[ProgressEvent]) -> None:
         """``values``: (epoch, learning_rate, loss, global step) as captured text (or None)."""
         if text == self._last_tf_line:  # TF prints each step line twice (absl + TAO logger)
@@ -854,9 +872,7 @@ class ProgressParser:
         if "Samples / sec" in line:
             m = _SAMPLES.search(line)
             if m:
-                events.append(
-                    ProgressEvent("info", kpi={"train_samples_per_sec": float(m.group(1))}, message=stripped)
-                )
+                self._samples(m, events)
                 return
         if stripped.startswith("Traceback (most recent call last)"):
             self._tb = [stripped]
@@ -916,17 +932,20 @@ class ProgressParser:
             self._set_mode("evalblock")
             return
         # stage done
-        for phrase in _STAGE_DONE:
-            if phrase in line:
-                self._stage_done(_clip(stripped), events)
-                return
+        if "omplete" in line or "ucces" in line or "xport" in line:
+            for phrase in _STAGE_DONE:
+                if phrase in line:
+                    self._stage_done(_clip(stripped), events)
+                    return
         # errors on ordinary lines (tracebacks are collected as a block, see _in_traceback)
-        rule = match_error(line)
-        if rule is not None and (rule.standalone or "rror" in line):
-            self._emit_error(rule, stripped, events)
-            return
-        # metrics ("Accuracy: 72.4", "Precision: 0.78 Recall: 0.30 Hmean: 0.44", "FPS:13.0")
-        if ":" in line or "=" in line:
+        if _maybe_error(line):
+            rule = match_error(line)
+            if rule is not None and (rule.standalone or "rror" in line):
+                self._emit_error(rule, stripped, events)
+                return
+        # metrics ("Accuracy: 72.4", "Precision: 0.78 Recall: 0.30 Hmean: 0.44", "FPS:13.0");
+        # indented lines are config dumps (YAML), not results
+        if line[:1] not in " \t" and (":" in line or "=" in line):
             kpi = {}
             for name, value in _METRIC_PAIR.findall(line):
                 if _metric_name_ok(name):

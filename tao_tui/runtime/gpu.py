@@ -163,7 +163,9 @@ def _explain_init(err: BaseException) -> str:
     text = str(err)
     low = f"{name} {text}".lower()
     if "librarynotfound" in low or "library not found" in low or "libnvidia-ml" in low:
-        return "no NVIDIA driver: libnvidia-ml.so not found (install the NVIDIA driver; `nvidia-smi` must work)"
+        return (
+            "no NVIDIA driver: libnvidia-ml.so not found (install the NVIDIA driver; `nvidia-smi` must work)"
+        )
     if "driver not loaded" in low or "drivernotloaded" in low:
         return "the NVIDIA driver is not loaded (reboot, or `sudo modprobe nvidia`; `nvidia-smi` must work)"
     if "insufficient permissions" in low or "no_permission" in low:

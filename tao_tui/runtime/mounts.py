@@ -98,7 +98,9 @@ class TaoMounts:
         for a in dests:
             for b in dests:
                 if a != b and _is_under(b, a):
-                    out.append(f"{SHOWN}: destination {b} is inside destination {a} (nested mounts confuse paths)")
+                    out.append(
+                        f"{SHOWN}: destination {b} is inside destination {a} (nested mounts confuse paths)"
+                    )
         seen: dict[str, str] = {}
         for m in self.mounts:
             if m.source in seen and seen[m.source] != m.destination:
@@ -107,7 +109,9 @@ class TaoMounts:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"Mounts": [{"source": m.source, "destination": m.destination} for m in self.mounts]}
+        data: dict[str, Any] = {
+            "Mounts": [{"source": m.source, "destination": m.destination} for m in self.mounts]
+        }
         if self.envs:
             data["Envs"] = [{"variable": k, "value": v} for k, v in self.envs]
         if self.docker_options:
@@ -118,7 +122,9 @@ class TaoMounts:
 # ---------------------------------------------------------------- read / validate
 
 
-def load_mounts(path: str | os.PathLike[str] | None = None, *, check_sources: bool = True) -> TaoMounts | None:
+def load_mounts(
+    path: str | os.PathLike[str] | None = None, *, check_sources: bool = True
+) -> TaoMounts | None:
     """Read and validate the file; ``None`` when it does not exist (the launcher's "no mounts")."""
     p = Path(path) if path is not None else mounts_path()
     if not p.exists():
@@ -128,7 +134,11 @@ def load_mounts(path: str | os.PathLike[str] | None = None, *, check_sources: bo
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise SpecParseError(
-            str(p), err.lineno, err.colno, f"not valid JSON: {err.msg}", fix="fix the JSON syntax (quotes, commas)"
+            str(p),
+            err.lineno,
+            err.colno,
+            f"not valid JSON: {err.msg}",
+            fix="fix the JSON syntax (quotes, commas)",
         ) from err
     return parse_mounts(data, path=str(p), check_sources=check_sources)
 
@@ -152,13 +162,17 @@ def parse_mounts(data: Any, *, path: str | None = None, check_sources: bool = Tr
         )
     raw_mounts = data["Mounts"]
     if not isinstance(raw_mounts, list):
-        raise ValidationError(f"{name}: Mounts", "Mounts must be a list of {source, destination} objects", fix=_MFIX)
+        raise ValidationError(
+            f"{name}: Mounts", "Mounts must be a list of {source, destination} objects", fix=_MFIX
+        )
     mounts = []
     for i, m in enumerate(raw_mounts):
         field_name = f"{name}: Mounts[{i}]"
         if not isinstance(m, dict) or "source" not in m or "destination" not in m:
             raise ValidationError(
-                field_name, "each mount needs 'source' and 'destination' ('Mounts are not formatted correctly.')", _MFIX
+                field_name,
+                "each mount needs 'source' and 'destination' ('Mounts are not formatted correctly.')",
+                _MFIX,
             )
         for k in ("source", "destination"):
             if not isinstance(m[k], str) or not m[k].strip():
@@ -169,7 +183,7 @@ def parse_mounts(data: Any, *, path: str | None = None, check_sources: bool = Tr
             raise ValidationError(
                 f"{field_name}.source",
                 f"folder {m['source']} (mapped to {destination} in the container) doesn't exist on this machine "
-                "(the launcher fails with \"Mount point source path doesn't exist.\")",
+                '(the launcher fails with "Mount point source path doesn\'t exist.")',
                 fix=f"create it (`mkdir -p {source}`) or fix the path",
             )
         mounts.append(MountEntry(source, destination))
@@ -250,9 +264,7 @@ def default_mounts(
     options: dict[str, Any] = {"user": user or f"{os.getuid()}:{os.getgid()}"}
     if shm_size:
         options["shm_size"] = shm_size
-    entries = [
-        MountEntry(os.path.realpath(os.path.expanduser(s)), os.path.normpath(d)) for s, d in sources
-    ]
+    entries = [MountEntry(os.path.realpath(os.path.expanduser(s)), os.path.normpath(d)) for s, d in sources]
     return TaoMounts(mounts=entries, docker_options=options)
 
 
@@ -260,7 +272,9 @@ def default_mounts(
 
 _MFIX = '{"source": "/home/you/tao-experiments", "destination": "/workspace/tao-experiments"}'
 _EFIX = '{"variable": "NAME", "value": "VALUE"}'
-_OFIX = f'an object with keys from {list(VALID_DOCKER_OPTIONS)}, e.g. {{"user": "1000:1000", "shm_size": "16G"}}'
+_OFIX = (
+    f'an object with keys from {list(VALID_DOCKER_OPTIONS)}, e.g. {{"user": "1000:1000", "shm_size": "16G"}}'
+)
 _UFIX = 'e.g. "user": "1000:1000" (`id -u`:`id -g`)'
 
 

@@ -53,7 +53,9 @@ def read_key(key_file: str | None = None) -> str | None:
         try:
             return Path(key_file).expanduser().read_text(encoding="utf-8").strip() or None
         except OSError as exc:
-            raise UserError(f"can't read the key file {key_file}: {exc.strerror}", "check the path", field="--key-file") from None
+            raise UserError(
+                f"can't read the key file {key_file}: {exc.strerror}", "check the path", field="--key-file"
+            ) from None
     return os.environ.get("KEY") or None
 
 
@@ -131,9 +133,11 @@ class StageRunner:
         """The run of ``stage_id`` whose container exists and whose result is not recorded yet."""
         for info in self.containers(stage_id):
             rid = info.labels.get(LABEL_RUN)
-            if rid and (self.project.run_dir(rid) / "run.json").exists() and not (
-                self.project.run_dir(rid) / "result.json"
-            ).exists():
+            if (
+                rid
+                and (self.project.run_dir(rid) / "run.json").exists()
+                and not (self.project.run_dir(rid) / "result.json").exists()
+            ):
                 return rid
         return None
 
@@ -173,19 +177,7 @@ class StageRunner:
         if status.exists():
             status.rename(results / f"status.{int(time.time())}.json")
 
-        from tao_tui.runtime.engine import Mount, RunSpec
-
-        spec = RunSpec(
-            image=image,
-            argv=cmd.argv(key),
-            labels=_labels(self.project, stage_id, run_id),
-            mounts=[Mount(m.source, m.destination, m.read_only) for m in self.project.all_mounts()],
-            env=dict(self.project.env),
-            user=self.project.user or f"{os.getuid()}:{os.getgid()}",
-            gpus=self._gpus(),
-            shm_size=PYTORCH_SHM if self.pipe.net.cli == "hydra" else None,
-            network=self.project.container_network,
-        )
+        spec = self._run_spec(image, cmd.argv(key), _labels(self.project, stage_id, run_id))
         record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
         atomic_write_json(run_dir / "run.json", record.__dict__)
         container_id = self.engine.start(spec)
@@ -193,10 +185,44 @@ class StageRunner:
         atomic_write_json(run_dir / "run.json", record.__dict__)
         st = self.project.stage(stage_id)
         st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
-            "running", run_id, None, record.started, None, None
+            "running",
+            run_id,
+            None,
+            record.started,
+            None,
+            None,
         )
         self.project.save()
         return record
+
+    def _run_spec(self, image: str, argv: list[str], labels: dict[str, str]):
+        """The container of a stage: the project's mounts, then ~/.tao_mounts.json (NVIDIA's launcher
+        file: its Mounts, Envs and DockerOptions apply here too, as they do for `tao`)."""
+        from tao_tui.runtime.engine import Mount, RunSpec
+        from tao_tui.runtime.mounts import load_mounts
+
+        mounts = [Mount(m.source, m.destination, m.read_only) for m in self.project.all_mounts()]
+        env: dict[str, str] = {}
+        options: dict = {}
+        launcher = load_mounts()
+        if launcher is not None:
+            taken = {m.target for m in mounts}
+            mounts += [m for m in launcher.engine_mounts() if m.target not in taken]
+            env.update(launcher.env())
+            options = launcher.run_options()
+        env.update(self.project.env)
+        return RunSpec(
+            image=image,
+            argv=argv,
+            labels=labels,
+            mounts=mounts,
+            env=env,
+            user=self.project.user or options.get("user") or f"{os.getuid()}:{os.getgid()}",
+            gpus=self._gpus(),
+            shm_size=options.get("shm_size") or (PYTORCH_SHM if self.pipe.net.cli == "hydra" else None),
+            ulimits=options.get("ulimits"),
+            network=self.project.container_network and options.get("network", True),
+        )
 
     def _gpus(self):
         if os.environ.get("TAO_TUI_NO_GPU") == "1":
@@ -249,21 +275,36 @@ class StageRunner:
         elif exit_code != 0:
             status, message = "failed", f"the container exited with code {exit_code}"
         elif missing:
-            status, message = "failed", "exit code 0 but these outputs are missing or empty: " + ", ".join(missing)
+            status, message = (
+                "failed",
+                "exit code 0 but these outputs are missing or empty: " + ", ".join(missing),
+            )
         else:
             status, message = "done", None
         outputs = {}
         if status == "done":
             outputs = {name: self.pipe.output_path(stage_id, name) for name in stage.outputs}
-        result = {"stage": stage_id, "run_id": run_id, "exit_code": exit_code, "status": status,
-                  "message": message, "outputs": outputs, "finished": time.time()}
+        result = {
+            "stage": stage_id,
+            "run_id": run_id,
+            "exit_code": exit_code,
+            "status": status,
+            "message": message,
+            "outputs": outputs,
+            "finished": time.time(),
+        }
         atomic_write_json(run_dir / "result.json", result)
         # project.yaml may have changed meanwhile (another stage): reload, then update this stage only
         fresh = Project.load(self.project.root)
         st = fresh.stage(stage_id)
         if st.run_id in (None, run_id):
             st.status, st.run_id, st.exit_code, st.finished, st.message, st.outputs = (
-                status, run_id, exit_code, result["finished"], message, outputs
+                status,
+                run_id,
+                exit_code,
+                result["finished"],
+                message,
+                outputs,
             )
             fresh.save()
         self.project = fresh

@@ -21,7 +21,16 @@ from tao_tui.project import Project
 from tao_tui.runtime.runner import LABEL_PROJECT, LABEL_RUN
 
 SECRET = "tao-tui-test-secret-key-31337"
-STAGES = ["dataset_convert", "train", "evaluate", "prune", "retrain", "evaluate_retrained", "inference", "export"]
+STAGES = [
+    "dataset_convert",
+    "train",
+    "evaluate",
+    "prune",
+    "retrain",
+    "evaluate_retrained",
+    "inference",
+    "export",
+]
 
 
 @pytest.fixture
@@ -37,8 +46,24 @@ def dataset(tmp_path) -> Path:
 
 def _project(tmp_path: Path, dataset: Path, image: str, *, delay: str = "0", version: str = "5.0.0") -> Path:
     root = tmp_path / "proj"
-    code = main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(dataset),
-                 "--tao-version", version, "--image", image, "--set", "training_config.num_epochs=2", "--yes"])
+    code = main(
+        [
+            "new",
+            "--network",
+            "detectnet_v2",
+            "--dir",
+            str(root),
+            "--dataset",
+            str(dataset),
+            "--tao-version",
+            version,
+            "--image",
+            image,
+            "--set",
+            "training_config.num_epochs=2",
+            "--yes",
+        ]
+    )
     assert code == 0
     pretrained = root / "detectnet_v2/pretrained_resnet18/pretrained_detectnet_v2_vresnet18/resnet18.hdf5"
     pretrained.parent.mkdir(parents=True)
@@ -58,8 +83,14 @@ def test_env(monkeypatch, engine):
 
 
 def _tao_tui(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tao_tui.cli", *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tao_tui.cli", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _label_containers(engine, project: Project):
@@ -68,7 +99,9 @@ def _label_containers(engine, project: Project):
         yield info
 
 
-def test_whole_detectnet_v2_pipeline_chains_every_stage(tmp_path, dataset, tao_test_image, engine, test_env, capsys):
+def test_whole_detectnet_v2_pipeline_chains_every_stage(
+    tmp_path, dataset, tao_test_image, engine, test_env, capsys
+):
     root = _project(tmp_path, dataset, tao_test_image)
     for stage in STAGES:
         code = main(["run", stage, "--project", str(root), "--quiet"])
@@ -83,13 +116,19 @@ def test_whole_detectnet_v2_pipeline_chains_every_stage(tmp_path, dataset, tao_t
     assert (root / "results/prune/model_pruned.hdf5").stat().st_size > 0
     assert (root / "results/export/model.onnx").stat().st_size > 0
     retrain_spec = (root / "specs/detectnet_v2_retrain_resnet18_kitti.txt").read_text()
-    assert 'pretrained_model_file: "/workspace/tao-experiments/results/prune/model_pruned.hdf5"' in retrain_spec
+    assert (
+        'pretrained_model_file: "/workspace/tao-experiments/results/prune/model_pruned.hdf5"' in retrain_spec
+    )
     assert "load_graph: true" in retrain_spec
-    runs = {json.loads((d / "run.json").read_text())["stage"]: json.loads((d / "run.json").read_text())
-            for d in (root / "runs").iterdir()}
+    runs = {
+        json.loads((d / "run.json").read_text())["stage"]: json.loads((d / "run.json").read_text())
+        for d in (root / "runs").iterdir()
+    }
     assert "-m /workspace/tao-experiments/results/train/weights/model.hdf5" in runs["evaluate"]["command"]
     assert "-m /workspace/tao-experiments/results/train/weights/model.hdf5" in runs["prune"]["command"]
-    assert "-m /workspace/tao-experiments/results/retrain/weights/model_pruned.hdf5" in runs["export"]["command"]
+    assert (
+        "-m /workspace/tao-experiments/results/retrain/weights/model_pruned.hdf5" in runs["export"]["command"]
+    )
     # the events of the train run were parsed from the log
     events = [json.loads(x) for x in (root / "runs" / project.stages["train"].run_id / "events.jsonl").open()]
     assert any(e["kind"] == "epoch" for e in events)
@@ -116,8 +155,9 @@ def test_failed_container_marks_the_stage_failed(tmp_path, dataset, tao_test_ima
     assert st.status == "failed" and st.exit_code == 3 and "code 3" in st.message
 
 
-def test_run_survives_three_sigkills_and_the_log_is_the_containers_own(tmp_path, dataset, tao_test_image,
-                                                                       engine, test_env):
+def test_run_survives_three_sigkills_and_the_log_is_the_containers_own(
+    tmp_path, dataset, tao_test_image, engine, test_env
+):
     root = _project(tmp_path, dataset, tao_test_image, delay="0.15")
     assert main(["run", "dataset_convert", "--project", str(root), "--quiet"]) == 0
     for attempt in range(3):

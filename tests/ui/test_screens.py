@@ -15,6 +15,15 @@ from tao_tui.workflow.create import create_project
 SNAP_PROJECT = Path("/tmp/tao-tui-snapshot-project")
 
 
+@pytest.fixture(autouse=True)
+def fixed_gpus(monkeypatch):
+    """The same GPU line on every machine, so snapshots don't depend on the test box's GPUs."""
+    from tao_tui.runtime import gpu
+
+    monkeypatch.setattr(gpu, "read_gpus", lambda ttl=1.0: gpu.GpuState(
+        gpus=[gpu.GpuInfo(0, "NVIDIA H100", 12 * 2**30, 80 * 2**30, 97)]))
+
+
 @pytest.fixture
 def project() -> Path:
     shutil.rmtree(SNAP_PROJECT, ignore_errors=True)

@@ -71,6 +71,15 @@ class ProjectScreen(Screen):
             "The Parameters tab shows every spec value: ✎ ones are yours to change, the rest stay NVIDIA's.",
         ])
         self.reattach()
+        self.set_interval(2.0, self.read_gpus)
+        self.read_gpus()
+
+    @work(thread=True, exclusive=True, group="gpu")
+    def read_gpus(self) -> None:
+        from tao_tui.runtime.gpu import read_gpus
+
+        state = read_gpus(ttl=1.0)
+        self.app.call_from_thread(self.query_one("#progress", ProgressPanel).show_gpus, state)
 
     # ------------------------------------------------------------------ stages
     def refresh_stages(self) -> None:
