@@ -231,7 +231,7 @@ def test_read_log_tail_counts_lines_sharing_the_last_timestamp(tmp_path):
     log = tmp_path / "log"
     log.write_bytes(b"2026-11-28T02:12:14.000000001Z a\n" + ts + b" b\n" + ts + b" c\n")
     assert read_log_tail(log) == (ts, 2)
-    assert ts_to_since(ts) < 1795745535.832199 and ts_to_since(ts) > 1795745535.8321
+    assert 1795831935.8321 < ts_to_since(ts) < 1795831935.832199
     assert read_log_tail(tmp_path / "missing") == (None, 0)
 
 
@@ -299,27 +299,6 @@ def test_unreachable_engine_explains_how_to_start_it(tmp_path):
         Engine.connect(host, timeout=5)
     assert "Docker is not running / not reachable at " + host in info.value.message
     assert "sudo systemctl start docker" in info.value.fix
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
-def test_socket_permission_denied_explains_docker_group(engine):
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    sock = host.removeprefix("unix://")
-    if not host.startswith("unix://") or os.stat(sock).st_mode & 0o006:
-        pytest.skip("the engine socket is not a root-only unix socket")
-    code = (
-        "import os; os.setgid(65534); os.setgroups([]); os.setuid(65534)\n"
-        "from tao_tui.runtime.engine import Engine\n"
-        "from tao_tui.errors import EnvironmentProblem\n"
-        "try:\n    Engine.connect()\nexcept EnvironmentProblem as e:\n    print(e.message); print(e.fix)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": "/tmp", "USER": "nobody", "LOGNAME": "nobody"},
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
-    assert "can't use Docker" in out.stdout, out.stdout + out.stderr
-    assert "usermod -aG docker nobody" in out.stdout
 
 
 # --------------------------------------------------------------------------- manage

@@ -17,7 +17,6 @@ from tao_tui.resources import data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER_DIR = data_dir() / "launcher"
-REFERENCE_DIR = REPO.parent / "shared" / "reference" / "launcher-config"
 DETECTNET_SUBTASKS = [
     "dataset_convert",
     "train",
