@@ -37,7 +37,9 @@ TF_NOISE = [
     "__________________________________________________________________________________________________",
     "block_{n}b_bn_2 (BatchNormalization)  (None, 128, 48, 156) 512         block_{n}b_conv_2[0][0]",
     "",
-    TAO.replace("{lvl}", "INFO").replace("{name}", "nvidia_tao_tf1.cv.detectnet_v2.scripts.train").replace("{ln}", "512")
+    TAO.replace("{lvl}", "INFO")
+    .replace("{name}", "nvidia_tao_tf1.cv.detectnet_v2.scripts.train")
+    .replace("{ln}", "512")
     + "Building DetectNet V2 model",
     "2024-01-31 11:05:{s:02d}.{ms:06d}: I tensorflow/stream_executor/platform/default/dso_loader.cc:49] "
     "Successfully opened dynamic library libcudart.so.11.0",
@@ -90,30 +92,49 @@ def build(path: Path, n_lines: int, seed: int = 7) -> dict[str, int]:
                 e = step / steps_per_epoch
                 msg = f"epoch = {e}, learning_rate = 1.2557032e-05, loss = {rnd.random() / 10:.9f}, step = {step} (5.210 sec)"
                 out.append(ts() + "INFO:tensorflow:" + msg + "\n")
-                out.append(ts() + fmt(TAO.replace("{lvl}", "INFO").replace("{name}", "tensorflow").replace("{ln}", "260")) + msg + "\n")
+                out.append(
+                    ts()
+                    + fmt(TAO.replace("{lvl}", "INFO").replace("{name}", "tensorflow").replace("{ln}", "260"))
+                    + msg
+                    + "\n"
+                )
                 if int(e) != epoch:
                     epoch = int(e)
                     out.append(
                         ts()
-                        + fmt(TAO.replace("{lvl}", "INFO").replace("{name}", "nvidia_tao_tf1.cv.detectnet_v2.tfhooks.task_progress_monitor_hook").replace("{ln}", "149"))
+                        + fmt(
+                            TAO.replace("{lvl}", "INFO")
+                            .replace(
+                                "{name}", "nvidia_tao_tf1.cv.detectnet_v2.tfhooks.task_progress_monitor_hook"
+                            )
+                            .replace("{ln}", "149")
+                        )
                         + f"Epoch {epoch}/120: loss: 0.06473 learning rate: 1.2500004e-05 Time taken: 0:05:10.5 ETA: 1 day, 2:03:04\n"
                     )
                     if epoch % 10 == 0:
                         for row in (
-                            "", "Validation cost: 0.000439", "Mean average_precision (in %): 40.3805", "",
+                            "",
+                            "Validation cost: 0.000439",
+                            "Mean average_precision (in %): 40.3805",
+                            "",
                             "+------------+--------------------------+",
                             "| class name | average precision (in %) |",
                             "+------------+--------------------------+",
                             "|    car     |    82.7                  |",
                             "|   person   |    40.38046396159004     |",
-                            "+------------+--------------------------+", "",
+                            "+------------+--------------------------+",
+                            "",
                             "Median Inference Time: 0.000794",
                         ):
                             out.append(ts() + row + "\n")
             else:
                 out.append(
                     ts()
-                    + fmt(TAO.replace("{lvl}", "INFO").replace("{name}", "nvidia_tao_tf1.core.hooks.sample_counter_hook").replace("{ln}", "76"))
+                    + fmt(
+                        TAO.replace("{lvl}", "INFO")
+                        .replace("{name}", "nvidia_tao_tf1.core.hooks.sample_counter_hook")
+                        .replace("{ln}", "76")
+                    )
                     + f"Train Samples / sec: {rnd.uniform(50, 60):.3f}\n"
                 )
         else:  # PyTorch Lightning
@@ -129,7 +150,10 @@ def build(path: Path, n_lines: int, seed: int = 7) -> dict[str, int]:
                     + f"Epoch {pt_epoch}: {pct:3d}%|{fill:<12}| {bar}/{total} [08:01<1:09:29,  8.60s/it, loss=2.29, v_num=0]\x1b[A\n"
                 )
             else:
-                out.append(ts() + f"Validation DataLoader 0:  {rnd.randrange(100):2d}%|####      | 12/488 [00:05<05:41,  1.43it/s]\x1b[A\n")
+                out.append(
+                    ts()
+                    + f"Validation DataLoader 0:  {rnd.randrange(100):2d}%|####      | 12/488 [00:05<05:41,  1.43it/s]\x1b[A\n"
+                )
     path.write_text("".join(out), encoding="utf-8")
     counts["lines"] = len(out)
     return counts

@@ -42,6 +42,7 @@ class DatasetScan:
     classes: Counter = field(default_factory=Counter)
     raw_names: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
+    sizes: Counter = field(default_factory=Counter)  # (width, height) of a sample of the images
 
 
 def _find_kitti_dirs(root: Path) -> tuple[Path, Path] | None:
@@ -112,6 +113,7 @@ def scan_kitti(root: Path) -> DatasetScan:
         scan.findings.append(Finding("warn", f"{bad_boxes} boxes have x1>=x2 or y1>=y2 and will be dropped silently",
                                      "are your labels x,y,w,h? KITTI wants x1 y1 x2 y2 in pixels"))
     sizes = Counter(s for s in (image_size(p) for p in list(images.values())[:200]) if s)
+    scan.sizes = sizes
     if sizes:
         scan.findings.append(Finding("pass", "image sizes: " + ", ".join(f"{w}x{h} ({c})" for (w, h), c in sizes.most_common(3))))
     if not scan.findings or all(f.level == "pass" for f in scan.findings):
@@ -158,6 +160,37 @@ def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]]) -> list[Fin
         counts = ", ".join(f"{n} ({scan.classes[n]} boxes)" for n in unmapped[:5])
         out.append(Finding("warn", f"labels {counts} are not in the class mapping and will be ignored",
                            "add them with --classes name:target if you want them trained"))
+    return out
+
+
+OUTPUT_W, OUTPUT_H = "output_image_width", "output_image_height"
+
+
+def check_input_size(doc, scan: DatasetScan | None, *, stride: int | None) -> list[Finding]:
+    """The network input size of a spec vs the feature stride and the dataset's image sizes (S7)."""
+    found: dict[str, tuple[str, int]] = {}
+    auto_resize = False
+    for path, value in doc.leaves():
+        name = path.rsplit(".", 1)[-1]
+        if name in (OUTPUT_W, OUTPUT_H) and isinstance(value, int) and name not in found:
+            found[name] = (path, value)
+        elif name == "enable_auto_resize" and value is True:
+            auto_resize = True
+    if len(found) < 2:
+        return []
+    (wpath, w), (hpath, h) = found[OUTPUT_W], found[OUTPUT_H]
+    out = []
+    if stride:
+        for path, v in ((wpath, w), (hpath, h)):
+            if v % stride:
+                out.append(Finding("fail", f"{path} is {v}, not a multiple of {stride} (the network's stride)",
+                                   f"use {v - v % stride} or {v - v % stride + stride}"))
+    if scan and scan.sizes and not auto_resize:
+        (iw, ih), _ = scan.sizes.most_common(1)[0]
+        if (iw, ih) != (w, h):
+            out.append(Finding("warn", f"your images are {iw}x{ih} but the spec trains at {w}x{h}, and "
+                                       "enable_auto_resize is off", "turn on enable_auto_resize in the train spec "
+                                       "(an expert unlock) or resize the images offline"))
     return out
 
 
@@ -255,6 +288,10 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
     if stage.task == "dataset_convert" and project.dataset:
         scan = scan_kitti(Path(project.dataset))
         findings += scan.findings
+        for spec in net.spec_files:
+            if (project.specs_dir / spec).is_file() and spec.endswith(".txt"):
+                findings += check_input_size(load_spec(project.specs_dir / spec), scan,
+                                             stride=16 if net.task_name == "detectnet_v2" else None)
         for spec in net.spec_files:
             path = project.specs_dir / spec
             if path.is_file():

@@ -85,9 +85,7 @@ _EVENT_FIELDS = tuple(ProgressEvent.__dataclass_fields__)
 
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_DURATION = re.compile(
-    r"\s*(?:(-?\d+)\s*(?:days?|d),?\s*)?(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)\s*$"
-)
+_DURATION = re.compile(r"\s*(?:(-?\d+)\s*(?:days?|d),?\s*)?(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)\s*$")
 
 
 _DURATION_CACHE: dict[str, float | None] = {}
@@ -500,7 +498,7 @@ _TQDM_END = re.compile(r"(?:it/s|s/it|it)(?:, [^\]]*)?\]")
 _KERAS_BAR = re.compile(r"^\s*(\d+)/(\d+) \[[=>.]*\] - (?:ETA: (\S+)|(\d+)s)(.*)$")
 _KERAS_PAIR = re.compile(rf" - (\w+): ({_NUM}|nan)")
 _MAX_EPOCHS = re.compile(r"max_epochs=(\d+)`? reached")
-_SAMPLES = re.compile(rf"((?:[A-Z]\w* )?Samples / sec): ({_NUM})")
+_SAMPLES = re.compile(rf"Samples / sec: ({_NUM})")
 _VAL_COST = re.compile(rf"Validation cost: ({_NUM}|nan)")
 _MEAN_AP = re.compile(rf"Mean average_precision \(in %\): ({_NUM}|nan)")
 _PRUNE_RATIO = re.compile(r"Pruning ratio \(pruned model / original model\): (\S+)")
@@ -535,6 +533,39 @@ _STATUS_INFO = (
     "Training loop in progress",
     "metrics generated",
     "Model saved.",
+)
+
+
+# a lower-cased line may name a metric from _METRIC_WORDS (cheap test before the pair regex)
+_maybe_metric = eval(  # noqa: S307 - built from our own constants
+    "lambda s: "
+    + " or ".join(
+        f"{w!r} in s"
+        for w in (
+            "acc",
+            "prec",
+            "recall",
+            "mean",
+            "map",
+            "fps",
+            "f1",
+            "iou",
+            "ap5",
+            "ap7",
+            "ap:",
+            "ap=",
+            "ap ",
+            "top1",
+            "top5",
+            "auc",
+            "wer",
+            "cer",
+            "psnr",
+            "ssim",
+            "mae",
+            "mse",
+        )
+    )
 )
 
 
@@ -619,12 +650,18 @@ class ProgressParser:
                     if m is not None:
                         self._tf_step(m.group(0), m.groups(), events)
                         return events
-                elif "%|" in line and "Epoch " in line and self._bar(line, events, 0):
-                    return events
+                elif "%|" in line:
+                    if "Epoch " in line:
+                        if self._bar(line, events, 0):
+                            return events
+                    else:  # Validation/test/predict bars are not training steps
+                        m = _TQDM_END.search(line)
+                        if m is not None and not line[m.end() :].replace("\x1b[A", "").strip():
+                            return events
                 elif "Samples / sec: " in line:
                     m = _SAMPLES.search(line)
                     if m is not None:
-                        self._samples(m, events)
+                        self._samples(line, m, events)
                         return events
         self._handle(_clean(line), events, 0)
         return events
@@ -647,11 +684,15 @@ class ProgressParser:
     def _handle(self, line: str, events: list[ProgressEvent], depth: int) -> None:
         if depth > 8:
             return
-        if line[10:11] == "T" and line[4:5] == "-" and _ENGINE_TS.match(line):
-            line = line[line.index(" ") + 1 :]
+        if line[10:11] == "T" and line[4:5] == "-":  # engine timestamp "2026-11-28T02:12:15.83Z "
+            sp = line.find(" ", 19, 45)
+            if sp > 0 and _ENGINE_TS.match(line):
+                line = line[sp + 1 :]
         had_prefix = False
         first = line[:1]
-        if first in _PREFIX_FIRST and (first in "0123456789[" or line.startswith(_LEVEL_PREFIXES) or line[1:5].isdigit()):
+        if first in _PREFIX_FIRST and (
+            first in "0123456789[" or line.startswith(_LEVEL_PREFIXES) or line[1:5].isdigit()
+        ):
             m = _PREFIX.match(line)
             if m:
                 had_prefix = True
@@ -729,7 +770,9 @@ class ProgressParser:
                 )
             if total and step >= total and epoch > self._bar_epoch_done:
                 self._bar_epoch_done = epoch
-                events.append(ProgressEvent("epoch", epoch=epoch + 1, max_epoch=self._max_epoch_hint, loss=loss))
+                events.append(
+                    ProgressEvent("epoch", epoch=epoch + 1, max_epoch=self._max_epoch_hint, loss=loss)
+                )
             rest = line[m.end() :] if closed else glued
             if rest and len(rest) > 5:
                 rest = _clean(rest)
@@ -757,7 +800,11 @@ class ProgressParser:
                 return True
             pairs = dict(_TF_PAIR.findall(line))
             if "step" in pairs and ("loss" in pairs or "epoch" in pairs):
-                values = (pairs.get("epoch"), pairs.get("learning_rate") or pairs.get("lr"), pairs.get("loss"))
+                values = (
+                    pairs.get("epoch"),
+                    pairs.get("learning_rate") or pairs.get("lr"),
+                    pairs.get("loss"),
+                )
                 self._tf_step(line, (*values, pairs["step"]), events)
                 return True
         if "Epoch " in line:
@@ -788,17 +835,19 @@ class ProgressParser:
         if m is not None:
             max_epoch = int(m.group(1))
             self._max_epoch_hint = max_epoch
-            events.append(
-                ProgressEvent("epoch", epoch=max_epoch, max_epoch=max_epoch, message=_clip(line))
-            )
+            events.append(ProgressEvent("epoch", epoch=max_epoch, max_epoch=max_epoch, message=_clip(line)))
             return True
         return False
 
-    def _samples(self, m: re.Match, events: list[ProgressEvent]) -> None:
-        key = m.group(1).strip().lower().replace(" / ", "_per_").replace(" ", "_")
-        value = _num(m.group(2))
+    def _samples(self, line: str, m: re.Match, events: list[ProgressEvent]) -> None:
+        # "Train Samples / sec: 57.3" -> kpi train_samples_per_sec (the word before is optional)
+        before = line[max(0, m.start() - 24) : m.start()].split()
+        word = before[-1] if before and before[-1].isalpha() and before[-1][0].isupper() else ""
+        value = _num(m.group(1))
         if value is not None:
-            events.append(ProgressEvent("info", message=m.group(0), kpi={key: value}))
+            key = f"{word.lower()}_samples_per_sec" if word else "samples_per_sec"
+            label = f"{word} Samples / sec" if word else "Samples / sec"
+            events.append(ProgressEvent("info", message=f"{label}: {m.group(1)}", kpi={key: value}))
 
     def _tf_step(self, text: str, values: tuple, events: list[ProgressEvent]) -> None:
         """``values``: (epoch, learning_rate, loss, global step) as captured text (or None)."""
@@ -862,7 +911,9 @@ class ProgressParser:
             )
             if step >= total and epoch is not None:
                 events.append(
-                    ProgressEvent("epoch", epoch=epoch + 1, max_epoch=max_epoch, loss=_to_float(pairs.get("loss")))
+                    ProgressEvent(
+                        "epoch", epoch=epoch + 1, max_epoch=max_epoch, loss=_to_float(pairs.get("loss"))
+                    )
                 )
         return True
 
@@ -872,7 +923,7 @@ class ProgressParser:
         if "Samples / sec" in line:
             m = _SAMPLES.search(line)
             if m:
-                self._samples(m, events)
+                self._samples(line, m, events)
                 return
         if stripped.startswith("Traceback (most recent call last)"):
             self._tb = [stripped]
@@ -901,7 +952,9 @@ class ProgressParser:
                 ratio = _to_float(m.group(1))
                 if ratio is not None:
                     events.append(
-                        ProgressEvent("kpi", kpi={"pruning_ratio": ratio}, message=f"Pruning ratio: {ratio:.4g}")
+                        ProgressEvent(
+                            "kpi", kpi={"pruning_ratio": ratio}, message=f"Pruning ratio: {ratio:.4g}"
+                        )
                     )
                 else:
                     events.append(ProgressEvent("info", message=_clip(stripped)))
@@ -945,7 +998,7 @@ class ProgressParser:
                 return
         # metrics ("Accuracy: 72.4", "Precision: 0.78 Recall: 0.30 Hmean: 0.44", "FPS:13.0");
         # indented lines are config dumps (YAML), not results
-        if line[:1] not in " \t" and (":" in line or "=" in line):
+        if line[:1] not in " \t" and (":" in line or "=" in line) and _maybe_metric(line.lower()):
             kpi = {}
             for name, value in _METRIC_PAIR.findall(line):
                 if _metric_name_ok(name):
@@ -1161,7 +1214,9 @@ class ProgressParser:
         if not stripped:
             tb.append("")
             return True
-        if stripped[0] in " \t" or stripped.startswith(("Traceback (most recent call last)", "During handling")):
+        if stripped[0] in " \t" or stripped.startswith(
+            ("Traceback (most recent call last)", "During handling")
+        ):
             tb.append(stripped)
             return True
         if stripped.startswith("The above exception"):
@@ -1170,7 +1225,9 @@ class ProgressParser:
         m = _EXC_LINE.match(stripped)
         if m and not had_prefix:
             name = m.group(1)
-            if "." in name or name.endswith(("Error", "Exception", "Exit", "Interrupt", "Warning", "Failure")):
+            if "." in name or name.endswith(
+                ("Error", "Exception", "Exit", "Interrupt", "Warning", "Failure")
+            ):
                 tb.append(stripped)
                 self._mode = None
                 self._emit_traceback(events)
@@ -1185,7 +1242,9 @@ class ProgressParser:
             return
         final = tb[-1] if len(tb) > 1 else ""
         if final.startswith(("Traceback", " ", "\t")) or not final:
-            final = next((t for t in reversed(tb) if t and t[0] not in " \t" and not t.startswith("Traceback")), "")
+            final = next(
+                (t for t in reversed(tb) if t and t[0] not in " \t" and not t.startswith("Traceback")), ""
+            )
         rule = match_error("\n".join(tb), final)
         detail = final or "Python traceback"
         self._emit_error(rule, detail, events)
@@ -1295,7 +1354,9 @@ class ProgressParser:
                     if cat == "average_precision":
                         ap = numbers
                     else:
-                        counts.update({f"{cat}.{k}" if cat != "num_objects" else k: v for k, v in numbers.items()})
+                        counts.update(
+                            {f"{cat}.{k}" if cat != "num_objects" else k: v for k, v in numbers.items()}
+                        )
             mean = _map_from_kpi(kpi)
             if ap is not None or mean is not None:
                 kind = "validation"

@@ -60,4 +60,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {notice}")
     print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
     print(f"next: tao-tui status --project {project.root}")
+    print(f"to run the same `tao` commands with NVIDIA's launcher: cp {project.root}/tao_mounts.json ~/.tao_mounts.json")
     return 0

@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--status", action="store_true", help="read FILE as status.json (default: detect)")
     kind.add_argument("--log", action="store_true", help="read FILE as console output (default: detect)")
-    parser.add_argument("--summary", action="store_true", help="end with one line: epoch, loss, best mAP, done")
+    parser.add_argument(
+        "--summary", action="store_true", help="end with one line: epoch, loss, best mAP, done"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.close()
         return 0
     except OSError as err:
-        raise UserError(f"{path}: cannot read ({err.strerror})", "check the path and its permissions") from err
+        raise UserError(
+            f"{path}: cannot read ({err.strerror})", "check the path and its permissions"
+        ) from err
     return 0
 
 

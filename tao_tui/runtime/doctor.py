@@ -198,7 +198,10 @@ def _mounts_check(path: str | os.PathLike[str] | None) -> Check:
             "tao mounts", FAIL, err.message if not err.field else f"{err.field}: {err.message}", err.fix
         )
     if loaded is None:
-        return Check("tao mounts", WARN, f"{p} does not exist", "tao-tui writes it when you create a project")
+        return Check(
+            "tao mounts", WARN, f"{p} does not exist (tao-tui itself does not need it)",
+            "to run a project's `tao` commands with NVIDIA's launcher, copy <project>/tao_mounts.json there",
+        )
     warnings = loaded.warnings()
     detail = f"{p}: {len(loaded.mounts)} mount(s)"
     if warnings:

@@ -8,11 +8,19 @@ each stage's inputs pointed at the previous stage's outputs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from tao_tui.errors import UserError, ValidationError
-from tao_tui.project import CONTAINER_DATA, PROJECT_FILE, Project, atomic_write, new_project_id
+from tao_tui.project import (
+    CONTAINER_DATA,
+    PROJECT_FILE,
+    Project,
+    atomic_write,
+    atomic_write_json,
+    new_project_id,
+)
 from tao_tui.specs import SpecDoc, load_spec
 from tao_tui.specs.netdef import NetworkDef, load_network
 from tao_tui.workflow.stages import Pipeline
@@ -176,5 +184,19 @@ def create_project(
     render_specs(project)  # validates everything before anything is saved
     for sub in ("results", "runs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    write_launcher_mounts(project)
     project.save()
     return project
+
+
+LAUNCHER_MOUNTS = "tao_mounts.json"
+
+
+def write_launcher_mounts(project: Project) -> None:
+    """<project>/tao_mounts.json in NVIDIA's launcher format, so the `tao` lines tao-tui shows run the
+    same way with the launcher (`cp <project>/tao_mounts.json ~/.tao_mounts.json`)."""
+    data = {
+        "Mounts": [{"source": m.source, "destination": m.destination} for m in project.all_mounts()],
+        "DockerOptions": {"user": project.user or f"{os.getuid()}:{os.getgid()}"},
+    }
+    atomic_write_json(project.root / LAUNCHER_MOUNTS, data)

@@ -6,8 +6,11 @@
   except with ``CI=true``: there a missing engine is a failure, never a skip.
 * ``tao_test_image``: builds ``tao-tui-test/fake-tao:latest`` offline (no pull, no
   network) from ``tests/engine/image`` and the recorded logs of ``tests/fixtures/logs``.
-* Every container a test creates carries ``tao-tui.test=1``; all of them are removed at
-  the end of the session (and leftovers of an earlier session at its start).
+* Every container started through ``engine`` carries ``tao-tui.test=1`` and this session's
+  ``tao-tui.test.session`` label; they are removed at the end of the session (so are stopped
+  test containers made meanwhile, e.g. by a CLI subprocess). Stopped test containers older
+  than an hour (leftovers of a killed session) are removed at its start; a concurrent
+  session's containers are left alone.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import io
 import os
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -63,15 +67,32 @@ def _start_engine_script() -> str:
     raise RuntimeError(f"scripts/start-engine.sh printed no DOCKER_HOST line: {proc.stdout!r}")
 
 
+SESSION = f"{os.getpid()}-{int(time.time())}"
+LEFTOVER_AGE_S = 3600
+
+
+def _session_engine_class():
+    from tao_tui.runtime.engine import Engine
+
+    class SessionEngine(Engine):
+        """The real Engine; ``start`` also labels the container with this test session."""
+
+        def start(self, spec, on_warning=None):
+            spec.labels = {**spec.labels, **TEST_LABEL, "tao-tui.test.session": SESSION}
+            return super().start(spec, on_warning)
+
+    return SessionEngine
+
+
 @pytest.fixture(scope="session")
 def engine():
     from tao_tui.errors import EnvironmentProblem
-    from tao_tui.runtime.engine import Engine
 
+    cls = _session_engine_class()
     eng = None
     first_error = None
     try:
-        eng = Engine.connect()
+        eng = cls.connect()
     except EnvironmentProblem as err:
         first_error = err
     if eng is None or not eng.has_image(BASE_IMAGE):
@@ -83,19 +104,41 @@ def engine():
             _unavailable(str(err))
         if eng is None:
             os.environ["DOCKER_HOST"] = host
-            eng = Engine.connect()
-    _remove_test_containers(eng)
+            eng = cls.connect()
+    started = time.time()
+    _remove_test_containers(eng, lambda c: not _running(c) and _created(c) < started - LEFTOVER_AGE_S)
     yield eng
-    _remove_test_containers(eng)
+    # ours (session label), and stopped test containers made during this session (e.g. by a CLI subprocess)
+    _remove_test_containers(
+        eng,
+        lambda c: (
+            c.labels.get("tao-tui.test.session") == SESSION
+            or (not _running(c) and _created(c) >= started - 1)
+        ),
+    )
     eng.close()
 
 
-def _remove_test_containers(eng) -> None:
-    for c in eng.client.containers.list(all=True, filters={"label": "tao-tui.test=1"}):
-        try:
-            c.remove(force=True)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+def _running(c) -> bool:
+    return (c.attrs.get("State") or {}).get("Status", c.status) in ("running", "restarting", "paused")
+
+
+def _created(c) -> float:
+    from tao_tui.runtime.engine import ts_to_since
+
+    try:
+        return ts_to_since(c.attrs["Created"])
+    except (KeyError, ValueError):
+        return 0.0
+
+
+def _remove_test_containers(eng, which) -> None:
+    for c in eng.client.containers.list(all=True, filters={"label": "tao-tui.test=1"}, ignore_removed=True):
+        if which(c):
+            try:
+                c.remove(force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
 
 
 def build_context() -> tuple[bytes, str]:

@@ -111,3 +111,16 @@ def test_status_lists_every_stage_with_its_command(tmp_path, capsys):
         assert stage in out
     assert "$ tao model detectnet_v2 train -e /workspace/tao-experiments/specs/" in out
     assert "-k $KEY" in out
+
+
+def test_project_writes_a_launcher_mounts_file(tmp_path, capsys):
+    import json
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    assert _new(tmp_path, "--dataset", str(data_dir)) == 0
+    mounts = json.loads((tmp_path / "proj" / "tao_mounts.json").read_text())
+    assert {"source": str((tmp_path / "proj").resolve()), "destination": "/workspace/tao-experiments"} in mounts["Mounts"]
+    assert {"source": str(data_dir.resolve()), "destination": "/workspace/tao-experiments/data"} in mounts["Mounts"]
+    assert set(mounts) == {"Mounts", "DockerOptions"} and ":" in mounts["DockerOptions"]["user"]
+    assert "cp " in capsys.readouterr().out

@@ -96,3 +96,17 @@ def test_pretrained_model_is_fetched_when_the_ngc_cli_is_installed(tmp_path, mon
 
     _preflight(Project.load(root), "train", key_set=False)  # raises if the model is still missing
     assert (root / "detectnet_v2/pretrained_resnet18/pretrained_detectnet_v2_vresnet18/resnet18.hdf5").is_file()
+
+
+def test_network_input_size_against_stride_and_images(tmp_path):
+    from tao_tui.preflight import check_input_size
+    from tao_tui.specs import parse_spec
+
+    scan = scan_kitti(_kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
+    assert scan.sizes.most_common(1)[0][0] == (1248, 384)
+    spec = "augmentation_config {\n  preprocessing {\n    output_image_width: 1250\n    output_image_height: 384\n  }\n}\n"
+    text = "\n".join(str(f) for f in check_input_size(parse_spec(spec, "prototxt", "t.txt"), scan, stride=16))
+    assert "output_image_width is 1250, not a multiple of 16" in text and "use 1248 or 1264" in text
+    assert "your images are 1248x384 but the spec trains at 1250x384" in text
+    good = parse_spec(spec.replace("1250", "1248"), "prototxt", "t.txt")
+    assert check_input_size(good, scan, stride=16) == []
