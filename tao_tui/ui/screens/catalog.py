@@ -12,6 +12,10 @@ from textual.widgets.option_list import Option
 DOMAIN_ORDER = ("vision", "conversational", "data", "deploy")
 
 
+def _field(label: str, value: str) -> str:
+    return f"[b]{label:<10}[/b] {value}"
+
+
 class CatalogScreen(Screen):
     BINDINGS = [
         Binding("enter", "choose", "set up a project", show=True),
@@ -74,16 +78,20 @@ class CatalogScreen(Screen):
             "",
             n.description,
             "",
-            f"[b]container[/b]  {n.image}",
-            f"[b]sub-tasks[/b]  {', '.join(n.subtasks)}",
-            f"[b]specs[/b]      {'bundled: NVIDIA defaults, safe values editable' if n.specs == 'bundled' else 'not public: fetched with `download_specs`'}",
+            _field("container", n.image),
+            _field("sub-tasks", ", ".join(n.subtasks)),
+            _field("specs", "bundled: NVIDIA defaults, safe values editable" if n.specs == "bundled"
+                   else "not public: fetched with `download_specs`"),
         ]
         if n.specs == "bundled":
             from tao_tui.specs.netdef import load_network
 
             net = load_network(n.name)
-            lines += ["", "[b]workflow[/b]   " + " → ".join(s.id for s in net.stages), "", "[b]safe parameters[/b]"]
-            lines += [f"  {p.path} = {p.default if p.type != 'class_mapping' else '…'}" for p in net.safe_params]
+            lines += ["", _field("workflow", " → ".join(s.id for s in net.stages)), "", "[b]safe parameters[/b]"]
+            shown = dict.fromkeys(
+                f"  {p.path} = {p.default if p.type not in ('class_mapping', 'class_list') else '(classes)'}"
+                for p in net.safe_params)
+            lines += list(shown)
         from tao_tui.catalog import command_prefix
 
         lines += ["", f"[dim]$ {' '.join(command_prefix(n, self.catalog.version))} <sub-task> …[/dim]"]
@@ -99,6 +107,10 @@ class CatalogScreen(Screen):
     def _choose(self, option_id: str) -> None:
         n = self._net(option_id)
         name = n.name
+        if n.task_group == "deploy":
+            self.notify(f"`tao deploy {name}` builds a TensorRT engine from an exported model: set up the "
+                        f"{name} project under 'vision' first; its export stage feeds it.", severity="warning", timeout=8)
+            return
         if n.specs != "bundled":
             self.notify(f"{name}'s specs are not public: run `tao {name} download_specs` first (TAO 3.x/4.0).",
                         severity="warning", timeout=8)
