@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static, Tab
 from tao_tui.errors import TaoTuiError
 from tao_tui.project import Project, run_stage
 from tao_tui.ui.messages import StageFinished, StageStarted, WorkerError
+from tao_tui.ui.widgets.gpu_panel import GpuPanel
 from tao_tui.ui.widgets.log_pane import LogPane
 from tao_tui.ui.widgets.progress_panel import ProgressPanel
 from tao_tui.ui.widgets.stage_list import StageList
@@ -48,6 +49,7 @@ class ProjectScreen(Screen):
             with Vertical(id="left"):
                 yield Label("[b]Stages[/b]")
                 yield StageList(id="stages")
+                yield GpuPanel(id="gpu")
             with Vertical(id="main"):
                 yield Static(id="command")
                 yield ProgressPanel(id="progress")
@@ -79,7 +81,7 @@ class ProjectScreen(Screen):
         from tao_tui.runtime.gpu import read_gpus
 
         state = read_gpus(ttl=1.0)
-        self.app.call_from_thread(self.query_one("#progress", ProgressPanel).show_gpus, state)
+        self.app.call_from_thread(self.query_one("#gpu", GpuPanel).show, state)
 
     # ------------------------------------------------------------------ stages
     def refresh_stages(self) -> None:

@@ -23,7 +23,6 @@ class ProgressPanel(Horizontal):
     ProgressPanel { height: 1; }
     ProgressPanel ProgressBar { width: 26; }
     ProgressPanel #stats { width: 1fr; }
-    ProgressPanel #gpu { width: auto; max-width: 40; color: $text-muted; }
     """
 
     def __init__(self, **kwargs):
@@ -39,20 +38,6 @@ class ProgressPanel(Horizontal):
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="bar")  # static until progress is known
         yield Static("no progress yet", id="stats")
-        yield Static("", id="gpu")
-
-    def show_gpus(self, state) -> None:
-        """A GpuState from tao_tui.runtime.gpu: load and memory per GPU, or why there is none."""
-        if not state.gpus:
-            text = f"no GPU: {state.reason}" if state.reason else "no GPU"
-        else:
-            text = "  ".join(
-                f"GPU{g.index} {g.utilization if g.utilization is not None else '?'}%"
-                + (f" {g.memory_used / 2**30:.1f}/{g.memory_total / 2**30:.0f}G" if g.memory_total else "")
-                for g in state.gpus
-            )
-        self.query_one("#gpu", Static).update(text[:40])
-
     def on_mount(self) -> None:
         self.set_interval(0.5, self.repaint)
 
