@@ -76,8 +76,16 @@ class _DataDoc:
     name: str
     text: str
 
-    def _data(self) -> Any:
+    def __init__(self, text: str, name: str = "<spec>"):
+        self.name = name
+        self.text = text
+        self.data = self._load(text)
+
+    def _load(self, text: str) -> Any:
         raise NotImplementedError
+
+    def _data(self) -> Any:
+        return self.data
 
     def _missing(self, path: str, what: str = "is not in this spec") -> UserError:
         return UserError(f"{path} {what} ({self.name})",
@@ -267,14 +275,6 @@ def _plain_ok(s: str) -> bool:
 
 class YamlDoc(_DataDoc):
     format = "yaml"
-
-    def __init__(self, text: str, name: str = "<spec>"):
-        self.name = name
-        self.text = text
-        self.data = self._load(text)
-
-    def _data(self) -> Any:
-        return self.data
 
     def _error(self, exc: Exception) -> SpecParseError:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -479,14 +479,6 @@ def _json_spans(text: str) -> _JNode:
 
 class JsonDoc(_DataDoc):
     format = "json"
-
-    def __init__(self, text: str, name: str = "<spec>"):
-        self.name = name
-        self.text = text
-        self.data = self._load(text)
-
-    def _data(self) -> Any:
-        return self.data
 
     def _load(self, text: str) -> Any:
         try:
