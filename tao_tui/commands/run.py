@@ -18,31 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="start even when pre-flight finds problems (dataset, paths, pretrained model)")
 
 
-def _preflight(project, stage: str, key_set: bool) -> None:
-    from tao_tui.errors import UserError
-    from tao_tui.preflight import failures, preflight_stage
-    from tao_tui.runtime import ngc
-
-    findings = preflight_stage(project, stage, key_set=key_set)
-    for f in findings:
-        if f.level == "warn":
-            print(f, file=sys.stderr)
-    bad = failures(findings)
-    fetch = [f for f in bad if f.download]
-    if fetch and ngc.available():
-        for f in fetch:
-            print(f"downloading {f.download[0]} with the NGC CLI into {f.download[1]}", file=sys.stderr)
-            ngc.download(*f.download)
-        bad = failures(preflight_stage(project, stage, key_set=key_set))
-    if bad:
-        listing = "\n".join(str(f) for f in bad)
-        raise UserError(f"pre-flight found {len(bad)} problem(s) before starting {stage}:\n{listing}",
-                        "fix them (each says how), or pass --skip-checks to start anyway")
-
-
 def run(args: argparse.Namespace) -> int:
     from tao_tui.project import Project
-    from tao_tui.runtime.runner import StageRunner, read_key
+    from tao_tui.runtime.runner import StageRunner, preflight_gate, read_key
 
     project = Project.load(args.project)
     if args.image and args.image != project.image:
@@ -56,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         key = read_key(args.key_file)
         if not args.skip_checks:
-            _preflight(project, args.stage, bool(key))
+            for finding in preflight_gate(project, args.stage, key_set=bool(key)):
+                print(finding, file=sys.stderr)
         record = runner.start(args.stage, key, pull=args.pull)
         run_id = record.run_id
         print(f"$ {record.command}", file=sys.stderr)

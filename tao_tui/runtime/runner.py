@@ -59,6 +59,27 @@ def read_key(key_file: str | None = None) -> str | None:
     return os.environ.get("KEY") or None
 
 
+def preflight_gate(project: Project, stage: str, *, key_set: bool):
+    """Pre-flight checks of ``stage``; fetches a missing pretrained model when the NGC CLI is
+    installed. Raises UserError listing every failure (each with its fix); returns the warnings."""
+    from tao_tui.preflight import failures, preflight_stage
+    from tao_tui.runtime import ngc
+
+    findings = preflight_stage(project, stage, key_set=key_set)
+    bad = failures(findings)
+    fetch = [f for f in bad if f.download]
+    if fetch and ngc.available():
+        for f in fetch:
+            ngc.download(*f.download)
+        findings = preflight_stage(project, stage, key_set=key_set)
+        bad = failures(findings)
+    if bad:
+        listing = "\n".join(str(f) for f in bad)
+        raise UserError(f"pre-flight found {len(bad)} problem(s) before starting {stage}:\n{listing}",
+                        "fix them (each says how), or start anyway with `tao-tui run --skip-checks`")
+    return [f for f in findings if f.level == "warn"]
+
+
 def _labels(project: Project, stage: str, run_id: str | None = None) -> dict[str, str]:
     labels = {LABEL_PROJECT: project.id, LABEL_STAGE: stage}
     if run_id:

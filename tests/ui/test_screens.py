@@ -104,3 +104,17 @@ async def test_copy_shows_the_exact_command(project):
         await pilot.pause()
         assert app.clipboard.startswith("tao model detectnet_v2 train -e /workspace/tao-experiments/specs/")
         assert "-k $KEY" in app.clipboard
+
+
+async def test_run_with_a_failing_preflight_explains_and_starts_nothing(project, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no NGC CLI to fetch the model
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("down", "r")  # train: the pretrained model was never downloaded
+        for _ in range(30):
+            await pilot.pause(0.1)
+            shown = "\n".join(str(line) for line in app.screen.query_one("#log").lines)
+            if "pretrained model not found" in shown:
+                break
+        assert "ngc registry model download-version nvidia/tao/pretrained_detectnet_v2:resnet18" in shown
+    assert Project.load(project).stages.get("train") is None  # nothing started, nothing recorded

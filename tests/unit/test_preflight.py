@@ -92,9 +92,9 @@ def test_pretrained_model_is_fetched_when_the_ngc_cli_is_installed(tmp_path, mon
                         "printf '\\211HDF\\r\\n\\032\\n0000' > \"$d/resnet18.hdf5\"\n")
     fake_ngc.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    from tao_tui.commands.run import _preflight
+    from tao_tui.runtime.runner import preflight_gate
 
-    _preflight(Project.load(root), "train", key_set=False)  # raises if the model is still missing
+    preflight_gate(Project.load(root), "train", key_set=False)  # raises if the model is still missing
     assert (root / "detectnet_v2/pretrained_resnet18/pretrained_detectnet_v2_vresnet18/resnet18.hdf5").is_file()
 
 

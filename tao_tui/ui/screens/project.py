@@ -41,6 +41,7 @@ class ProjectScreen(Screen):
         self.key: str | None = os.environ.get("KEY") or None
         self._rows: list = []
         self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
+        self._shown_run: str | None = None  # the run whose log the log pane shows
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -119,6 +120,20 @@ class ProjectScreen(Screen):
 
     def on_option_list_option_highlighted(self, event) -> None:
         self.show_command()
+        stage = self.current_stage()
+        run_id = self.project.latest_run(stage) if stage else None
+        if run_id and run_id != self._shown_run:
+            self.show_run(run_id)
+
+    def show_run(self, run_id: str) -> None:
+        """Put the tail of run ``run_id``'s log (from disk) in the log pane; live lines follow it."""
+        log = self.query_one("#log", LogPane)
+        self._shown_run = run_id
+        log.clear()
+        log.buffer.drain()
+        st = self.project.stages.get(run_stage(run_id) or "")
+        state = f" ({st.status})" if st and st.run_id == run_id else ""
+        log.buffer.extend([f"── run {run_id}{state} ──", *_read_log_tail(self.project.run_dir(run_id) / "log")])
 
     # ------------------------------------------------------------------ actions
     def action_copy(self) -> None:
@@ -164,26 +179,33 @@ class ProjectScreen(Screen):
         self.run_preflight()
 
     # ------------------------------------------------------------------ workers
-    def _sink(self):
+    def _sink(self, run_id: str):
+        """Where a worker puts a run's lines and events: on screen only while that run is shown."""
         log = self.query_one("#log", LogPane)
         progress = self.query_one("#progress", ProgressPanel)
 
         def sink(lines, events):
-            log.buffer.extend(lines)
-            if events:
-                progress.push(events)
+            if self._shown_run == run_id:
+                log.buffer.extend(lines)
+                if events:
+                    progress.push(events)
 
         return sink
 
     @work(thread=True, group="runs")
     def run_stage(self, stage: str, key: str | None) -> None:
-        from tao_tui.runtime.runner import StageRunner
+        from tao_tui.runtime.runner import StageRunner, preflight_gate
 
         try:
-            runner = StageRunner(Project.load(self.root))
+            project = Project.load(self.root)
+            warnings = preflight_gate(project, stage, key_set=bool(key))
+            runner = StageRunner(project)
             record = runner.start(stage, key)
+            self._shown_run = record.run_id
+            self.query_one("#log", LogPane).buffer.extend(
+                [f"$ {record.command}", *(line for w in warnings for line in str(w).splitlines())])
             self.post_message(StageStarted(stage, record.run_id, record.command))
-            runner.attach(record.run_id, self._sink())
+            runner.attach(record.run_id, self._sink(record.run_id))
             st = runner.project.stages[stage]
             self.post_message(StageFinished(stage, record.run_id, st.status, st.message))
         except TaoTuiError as err:
@@ -202,10 +224,9 @@ class ProjectScreen(Screen):
         for run_id in runs:
             stage = run_stage(run_id) or run_id
             self.post_message(StageStarted(stage, run_id, "re-attached"))
-            self.query_one("#log", LogPane).buffer.extend(
-                _read_log_tail(self.project.run_dir(run_id) / "log"))
+            self.app.call_from_thread(self.show_run, run_id)
             try:
-                runner.attach(run_id, self._sink())
+                runner.attach(run_id, self._sink(run_id))
                 st = runner.project.stages[stage]
                 self.post_message(StageFinished(stage, run_id, st.status, st.message))
             except AlreadyAttached:
@@ -241,12 +262,20 @@ class ProjectScreen(Screen):
 
     def on_stage_finished(self, msg: StageFinished) -> None:
         self.refresh_stages()
+        if self._shown_run == msg.run_id:
+            self.query_one("#log", LogPane).buffer.extend(
+                [f"── {msg.stage} {msg.status}" + (f": {msg.message}" if msg.message else "") + " ──"])
         sev = "information" if msg.status == "done" else "error"
         self.notify(f"{msg.stage} {msg.status}" + (f": {msg.message}" if msg.message else ""), severity=sev,
                     timeout=10)
 
     def on_worker_error(self, msg: WorkerError) -> None:
-        self.notify(msg.text, severity="warning", timeout=12)
+        lines = msg.text.splitlines()
+        if len(lines) > 1:  # the whole text (e.g. every pre-flight problem with its fix) goes to the log pane
+            self.query_one("#log", LogPane).buffer.extend(["── problem ──", *lines])
+            self.query_one("#tabs", TabbedContent).active = "tab-log"
+        self.notify(lines[0] + (" (details in the log pane)" if len(lines) > 1 else ""), severity="warning",
+                    timeout=12)
 
     # ------------------------------------------------------------------ parameters
     def load_params(self) -> None:
