@@ -110,3 +110,13 @@ def test_network_input_size_against_stride_and_images(tmp_path):
     assert "your images are 1248x384 but the spec trains at 1250x384" in text
     good = parse_spec(spec.replace("1250", "1248"), "prototxt", "t.txt")
     assert check_input_size(good, scan, stride=16) == []
+
+
+def test_doctor_reports_the_projects_preflight(tmp_path, monkeypatch):
+    from tao_tui.commands.doctor import _project_checks
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    checks = _project_checks(str(_project(tmp_path)))
+    assert any(c.status == "fail" and "pretrained model not found" in c.detail and "ngc registry" in c.fix
+               for c in checks)
+    assert any(c.status == "pass" and c.detail.startswith("dataset: 1 images") for c in checks)
