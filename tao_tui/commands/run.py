@@ -18,6 +18,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="start even when pre-flight finds problems (dataset, paths, pretrained model)")
 
 
+def _show_pull(p) -> None:
+    """One self-updating line on stderr while the image downloads."""
+    total = f"{p.done_bytes / 2**20:,.0f}/{p.total_bytes / 2**20:,.0f} MiB" if p.total_bytes else ""
+    sys.stderr.write(f"\rpulling: {p.layers_done}/{p.layers_total} layers {total} {p.status[:30]:<30}")
+    sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     from tao_tui.project import Project
     from tao_tui.runtime.runner import StageRunner, preflight_gate, read_key
@@ -36,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.skip_checks:
             for finding in preflight_gate(project, args.stage, key_set=bool(key)):
                 print(finding, file=sys.stderr)
-        record = runner.start(args.stage, key, pull=args.pull)
+        record = runner.start(args.stage, key, pull=args.pull, on_pull=_show_pull)
         run_id = record.run_id
         print(f"$ {record.command}", file=sys.stderr)
         print(f"started {args.stage} run {run_id}", file=sys.stderr)

@@ -162,7 +162,7 @@ class StageRunner:
                 return rid
         return None
 
-    def start(self, stage_id: str, key: str | None, *, pull: bool = False) -> RunRecord:
+    def start(self, stage_id: str, key: str | None, *, pull: bool = False, on_pull=None) -> RunRecord:
         stage = self.pipe.stage(stage_id)
         running = self.unfinished_run(stage_id)
         if running:
@@ -185,7 +185,7 @@ class StageRunner:
         render_specs(self.project)  # inputs now exist: point the specs at the real files
         image = self.image()
         if pull:
-            self.engine.pull(image)
+            self.engine.pull(image, on_pull)
         self.engine.ensure_image(image)
 
         run_id = self.project.new_run_id(stage_id)
