@@ -78,6 +78,18 @@ class ProgressEvent:
 
 
 _EVENT_FIELDS = tuple(ProgressEvent.__dataclass_fields__)
+_NONE9 = (None,) * 9  # epoch .. ap, for positional construction of message events
+assert _EVENT_FIELDS[1:10] == (
+    "epoch",
+    "max_epoch",
+    "step",
+    "max_step",
+    "loss",
+    "learning_rate",
+    "map",
+    "eta_s",
+    "ap",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,8 +426,10 @@ def match_error(text: str, final: str | None = None) -> ErrorRule | None:
 # on a typical 130-character line, so the list stays short: an anchor may be a fragment shared
 # by several triggers. Lines that pass go through the (much slower) full dispatch.
 _BASE_ANCHORS = (
+    # the `or` chain stops at the first hit: the anchors of the most frequent progress lines first
     "poch",  # TF1 "Epoch 3/80: loss", TF step "epoch = 0.01", Lightning "Epoch 0:", max_epochs=
     "%|",  # tqdm bars (also when another line is glued after them)
+    "Samples",  # Train Samples / sec
     "rror",  # "XxxError: msg" (traceback end), "Error response from daemon"
     "Traceback",
     "ation",  # Validation cost/period, Evaluation metrics/finished/Results, Tfrecords generation
@@ -425,7 +439,6 @@ _BASE_ANCHORS = (
     "recision",  # Mean average_precision, the AP table header, Precision: 0.78
     "Pruning",  # Pruning ratio, Pruning finished
     "converter",  # dataset_convert logger names (partition/shard, Num images, Class map)
-    "Samples",  # Train Samples / sec
     "] - ",  # Keras progress bar "12/100 [===>....] - ETA: 1:02 - loss: 0.4"
 )
 # Only looked for on short lines (metric prints are short; long chatter skips these checks).
@@ -444,7 +457,14 @@ def _build_gate():
 
     anchors = minimal(anchors)
     short = [a for a in minimal(list(_SHORT_ANCHORS)) if not any(b in a for b in anchors)]
-    src = "lambda s: " + " or ".join(f"{a!r} in s" for a in anchors)
+
+    def test(a: str) -> str:
+        # punctuation is rare in chatter: a one-character test (a memchr) rules most lines out
+        # before the slower substring search
+        mark = next((c for c in a if not c.isalnum() and c != " "), "")
+        return f"({mark!r} in s and {a!r} in s)" if mark else f"{a!r} in s"
+
+    src = "lambda s: " + " or ".join(test(a) for a in anchors)
     src += f" or (len(s) < {_SHORT_LINE} and (" + " or ".join(f"{a!r} in s" for a in short) + "))"
     return eval(src), tuple(anchors) + tuple(short)  # noqa: S307 - built from our own constants
 
@@ -454,7 +474,9 @@ _gate, GATE_ANCHORS = _build_gate()
 _maybe_error = eval(  # noqa: S307 - built from our own constants
     "lambda s: 'rror' in s or "
     + " or ".join(
-        f"{g!r} in s" for g in dict.fromkeys(g for r in ERROR_RULES if r.standalone for g in r.gate)
+        f"{g!r} in s"
+        for g in dict.fromkeys(g for r in ERROR_RULES if r.standalone for g in r.gate)
+        if "rror" not in g  # already caught by 'rror'
     )
 )
 
@@ -509,6 +531,9 @@ _COUNT_PAIR = re.compile(r"""^\s*(b?'[^']*'|b?"[^"]*"|[^:\s][^:]*?)\s*:\s*(\d+)\
 _METRIC_PAIR = re.compile(rf"(?<![\w@./-])([A-Za-z][\w@./-]*)\s*[:=]\s*({_NUM})(?=\s|,|;|%|$)")
 _BLOCK_PAIR = re.compile(rf"^\s*([A-Za-z][\w@./ -]*?)\s*:\s*({_NUM})\s*$")
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
+_TF_STEP_SEARCH = _TF_STEP.search
+_TQDM_END_SEARCH = _TQDM_END.search
+_SAMPLES_SEARCH = _SAMPLES.search
 
 _METRIC_WORDS = frozenset(
     "acc accuracy precision recall hmean f1 fscore f1score map map50 map75 miou iou fps ap ap50 ap75 "
@@ -528,6 +553,19 @@ _STAGE_DONE = (
     "Export complete",
 )
 
+
+def _any_in(phrases) -> object:
+    """A function: does the text contain one of ``phrases`` (compiled to an ``or`` chain)."""
+    return eval("lambda s: " + " or ".join(f"{p!r} in s" for p in phrases))  # noqa: S307 - our constants
+
+
+# every _STAGE_DONE phrase contains one of these anchors: only the phrases of the anchors present
+# in a line need looking for
+_done_omplete, _done_ucces, _done_xport = (
+    _any_in([p for p in _STAGE_DONE if anchor in p]) for anchor in ("omplete", "ucces", "xport")
+)
+assert all(any(a in p for a in ("omplete", "ucces", "xport")) for p in _STAGE_DONE)
+
 _STATUS_INFO = (
     "Starting Training Loop",
     "Training loop in progress",
@@ -536,37 +574,50 @@ _STATUS_INFO = (
 )
 
 
-# a lower-cased line may name a metric from _METRIC_WORDS (cheap test before the pair regex)
-_maybe_metric = eval(  # noqa: S307 - built from our own constants
-    "lambda s: "
-    + " or ".join(
-        f"{w!r} in s"
-        for w in (
-            "acc",
-            "prec",
-            "recall",
-            "mean",
-            "map",
-            "fps",
-            "f1",
-            "iou",
-            "ap5",
-            "ap7",
-            "ap:",
-            "ap=",
-            "ap ",
-            "top1",
-            "top5",
-            "auc",
-            "wer",
-            "cer",
-            "psnr",
-            "ssim",
-            "mae",
-            "mse",
-        )
-    )
+_METRIC_HINTS = (
+    "acc",
+    "prec",
+    "recall",
+    "mean",
+    "map",
+    "fps",
+    "f1",
+    "iou",
+    "ap5",
+    "ap7",
+    "ap:",
+    "ap=",
+    "ap ",
+    "top1",
+    "top5",
+    "auc",
+    "wer",
+    "cer",
+    "psnr",
+    "ssim",
+    "mae",
+    "mse",
 )
+
+
+def _build_maybe_metric():
+    # hints that share a fragment are looked for only when the fragment is there: one search
+    # instead of several on the lines that have none of them (most lines)
+    groups: dict[str, list[str]] = {}
+    for hint in _METRIC_HINTS:
+        shared = next((f for f in ("ap", "rec", "top") if f in hint), hint)
+        groups.setdefault(shared, []).append(hint)
+    tests = []
+    for shared, hints in groups.items():
+        if hints == [shared]:
+            tests.append(f"{shared!r} in s")
+        else:
+            tests.append(f"({shared!r} in s and (" + " or ".join(f"{h!r} in s" for h in hints) + "))")
+    return eval("lambda s: " + " or ".join(tests))  # noqa: S307 - built from our own constants
+
+
+# a lower-cased line may name a metric from _METRIC_WORDS (cheap test before the pair regex)
+_maybe_metric = _build_maybe_metric()
 
 
 def _unquote(text: str) -> str:
@@ -628,6 +679,7 @@ class ProgressParser:
         self._done = False
         self._errors_seen: set[str] = set()
         self._bar_epoch_done = -1
+        self._max_epoch_hint: int | None = None
         # status.json
         self._status_partial = ""
         self._status_pyt = 0
@@ -642,24 +694,36 @@ class ProgressParser:
         if self._mode is None:
             if not _gate(line):
                 return events
-            # fast paths for the two line shapes that dominate training output; both read the raw
+            # fast paths for the line shapes that dominate training output; they read the raw
             # line (engine timestamp, logger prefix and ESC[A remnants do not disturb the regex)
             if "\r" not in line:
-                if "step = " in line:
-                    m = _TF_STEP.search(line)
+                if "=" in line and "step = " in line:  # the one-character test is a memchr
+                    # TF prints each step line twice (absl + TAO logger): the copy carries the
+                    # same match text at the first "epoch = ", which is where the regex would
+                    # match (a longer step number would follow with another digit)
+                    last = self._last_tf_line
+                    pos = line.find("epoch = ")
+                    if (
+                        last
+                        and pos >= 0
+                        and line.startswith(last, pos)
+                        and not line[pos + len(last) : pos + len(last) + 1].isdecimal()
+                    ):
+                        return events
+                    m = _TF_STEP_SEARCH(line)
                     if m is not None:
                         self._tf_step(m.group(0), m.groups(), events)
                         return events
-                elif "%|" in line:
+                elif "%" in line and "%|" in line:  # the one-character test is a memchr
                     if "Epoch " in line:
                         if self._bar(line, events, 0):
                             return events
                     else:  # Validation/test/predict bars are not training steps
-                        m = _TQDM_END.search(line)
+                        m = _TQDM_END_SEARCH(line)
                         if m is not None and not line[m.end() :].replace("\x1b[A", "").strip():
                             return events
                 elif "Samples / sec: " in line:
-                    m = _SAMPLES.search(line)
+                    m = _SAMPLES_SEARCH(line)
                     if m is not None:
                         self._samples(line, m, events)
                         return events
@@ -667,11 +731,15 @@ class ProgressParser:
         return events
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
+        """Events completed by a batch of console lines (same as ``feed_line`` on each)."""
         events: list[ProgressEvent] = []
+        gate = _gate
+        feed = self.feed_line
+        extend = events.extend
         for line in lines:
-            if self._mode is None and not _gate(line):
+            if self._mode is None and not gate(line):
                 continue
-            events.extend(self.feed_line(line))
+            extend(feed(line))
         return events
 
     def flush(self) -> list[ProgressEvent]:
@@ -707,7 +775,7 @@ class ProgressParser:
             return
 
         # -- tqdm bars, possibly with another line glued after the closing bracket
-        if "%|" in line or "it/s]" in line or "s/it]" in line:
+        if ("%" in line and "%|" in line) or ("]" in line and ("it/s]" in line or "s/it]" in line)):
             if self._bar(line, events, depth):
                 return
         if "poch" in line and self._epoch_lines(line, events):
@@ -747,25 +815,24 @@ class ProgressParser:
                     pm = _POSTFIX_LR.search(postfix)
                     if pm is not None:
                         lr = _num(pm.group(1))
+            max_epoch = self._max_epoch_hint
             if epoch - 1 > self._bar_epoch_done:
                 # a new epoch started: the previous ones are complete
                 self._bar_epoch_done = epoch - 1
-                events.append(ProgressEvent("epoch", epoch=epoch, max_epoch=self._max_epoch_hint))
+                events.append(ProgressEvent("epoch", epoch, max_epoch))
             key = (epoch, step, total)
             if key != self._last_step:
                 self._last_step = key
                 self._done = False
+                try:
+                    eta = _DURATION_CACHE[g_eta]
+                except KeyError:
+                    eta = parse_duration(g_eta)
+                # positional (kind, epoch, max_epoch, step, max_step, loss, learning_rate, map,
+                # eta_s, ap, message, fix, rate): a third of the cost of keyword arguments
                 events.append(
                     ProgressEvent(
-                        "step",
-                        epoch=epoch,
-                        max_epoch=self._max_epoch_hint,
-                        step=step,
-                        max_step=total,
-                        loss=loss,
-                        learning_rate=lr,
-                        eta_s=parse_duration(g_eta),
-                        rate=rate,
+                        "step", epoch, max_epoch, step, total, loss, lr, None, eta, None, None, None, rate
                     )
                 )
             if total and step >= total and epoch > self._bar_epoch_done:
@@ -788,8 +855,6 @@ class ProgressParser:
                 self._handle(rest, events, depth + 1)
             return True
         return False
-
-    _max_epoch_hint: int | None = None
 
     # -- TF1 / Keras epoch and step lines -----------------------------------------------------
     def _epoch_lines(self, line: str, events: list[ProgressEvent]) -> bool:
@@ -831,7 +896,7 @@ class ProgressParser:
                 self._pending_header = (int(m.group(1)), int(m.group(2)))
                 self._max_epoch_hint = int(m.group(2))
                 return True
-        m = _MAX_EPOCHS.search(line)
+        m = _MAX_EPOCHS.search(line) if "max_epochs=" in line else None
         if m is not None:
             max_epoch = int(m.group(1))
             self._max_epoch_hint = max_epoch
@@ -841,13 +906,18 @@ class ProgressParser:
 
     def _samples(self, line: str, m: re.Match, events: list[ProgressEvent]) -> None:
         # "Train Samples / sec: 57.3" -> kpi train_samples_per_sec (the word before is optional)
-        before = line[max(0, m.start() - 24) : m.start()].split()
+        start = m.start()
+        before = line[start - 24 if start > 24 else 0 : start].split()
         word = before[-1] if before and before[-1].isalpha() and before[-1][0].isupper() else ""
-        value = _num(m.group(1))
+        number = m.group(1)
+        value = _num(number)
         if value is not None:
-            key = f"{word.lower()}_samples_per_sec" if word else "samples_per_sec"
-            label = f"{word} Samples / sec" if word else "Samples / sec"
-            events.append(ProgressEvent("info", message=f"{label}: {m.group(1)}", kpi={key: value}))
+            if word:
+                key, label = f"{word.lower()}_samples_per_sec", f"{word} Samples / sec: {number}"
+            else:
+                key, label = "samples_per_sec", f"Samples / sec: {number}"
+            # positional (kind, 9 x None, message, fix, rate, kpi): cheaper than keywords
+            events.append(ProgressEvent("info", *_NONE9, label, None, None, {key: value}))
 
     def _tf_step(self, text: str, values: tuple, events: list[ProgressEvent]) -> None:
         """``values``: (epoch, learning_rate, loss, global step) as captured text (or None)."""
@@ -855,7 +925,10 @@ class ProgressParser:
             return
         self._last_tf_line = text
         epoch_t, lr_t, loss_t, step_t = values
-        gstep = _to_int(step_t)
+        try:  # a plain integer (the usual case) is what _to_int would return, only cheaper
+            gstep = int(step_t) if len(step_t) < 16 else _to_int(step_t)
+        except (TypeError, ValueError):
+            gstep = _to_int(step_t)
         epoch_f = _num(epoch_t) if epoch_t else None
         key = (epoch_f, gstep)
         if key == self._last_step:
@@ -867,8 +940,10 @@ class ProgressParser:
         if epoch_f is not None and gstep is not None:
             epoch = int(epoch_f)
             if epoch_f > 0 and gstep > 0:
-                max_step = max(1, round(gstep / epoch_f))
-                step = max(0, gstep - epoch * max_step)
+                max_step = round(gstep / epoch_f) or 1  # at least 1 (gstep / epoch_f > 0)
+                step = gstep - epoch * max_step
+                if step < 0:
+                    step = 0
         events.append(
             ProgressEvent(
                 "step",
@@ -985,11 +1060,13 @@ class ProgressParser:
             self._set_mode("evalblock")
             return
         # stage done
-        if "omplete" in line or "ucces" in line or "xport" in line:
-            for phrase in _STAGE_DONE:
-                if phrase in line:
-                    self._stage_done(_clip(stripped), events)
-                    return
+        if (
+            ("omplete" in line and _done_omplete(line))
+            or ("ucces" in line and _done_ucces(line))
+            or ("xport" in line and _done_xport(line))
+        ):
+            self._stage_done(_clip(stripped), events)
+            return
         # errors on ordinary lines (tracebacks are collected as a block, see _in_traceback)
         if _maybe_error(line):
             rule = match_error(line)

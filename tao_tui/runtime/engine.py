@@ -732,23 +732,40 @@ class Engine:
     ) -> bool:
         """Drain one live log response into ``sink``.
 
-        A reader thread pulls whatever bytes are available (``read1``: no per-line work) into
-        a deque; this thread wakes when data arrives or every ``flush_interval``, and writes
-        what has accumulated as one batch (so a burst becomes a few big writes, and the last
-        lines before a silence are written at once). Returns False when ``stop`` was set.
+        A reader thread pulls whatever bytes are available (``read1`` of up to 64 KiB, the HTTP
+        chunked coding undone per block) into a deque; this thread wakes when data arrives or
+        every ``flush_interval``, and writes what has accumulated as one batch (so a burst
+        becomes a few big writes, and the last lines before a silence are written at once).
+        Returns False when ``stop`` was set.
         """
         raw = response.raw
         chunks: collections.deque[bytes] = collections.deque()
         ready = threading.Event()
         finished = threading.Event()
         failure: list[BaseException] = []
+        # The engine sends every log entry as its own HTTP chunk: reading through http.client
+        # costs a stack of Python calls (and a GIL hand-over) per line. Where we can, read the
+        # socket's buffered file in big blocks and undo the chunked coding a block at a time.
+        body = _chunked_body(response)
 
         def reader() -> None:
             append = chunks.append
             is_set, set_ = ready.is_set, ready.set
             try:
-                read1 = getattr(raw, "read1", None)
-                if read1 is not None:
+                if body is not None:
+                    read1 = body.read1
+                    dechunker = _Dechunker()
+                    dechunk = dechunker.feed
+                    while not dechunker.done:  # the zero-size chunk ends the response
+                        block = read1(1 << 16)
+                        if not block:
+                            break
+                        block = dechunk(block)
+                        if block:
+                            append(block)
+                            if not is_set():
+                                set_()
+                elif (read1 := getattr(raw, "read1", None)) is not None:
                     while True:
                         block = read1(1 << 16)
                         if not block:
@@ -790,8 +807,10 @@ class Engine:
                     return False
                 if done and not chunks:
                     break
-                if not done:
-                    time.sleep(flush_interval / 5)  # let a burst accumulate into one batch
+                if not done and not chunks:
+                    # caught up: let the next burst accumulate into one batch (when more is
+                    # already waiting, we are the slow side and go on at once)
+                    time.sleep(flush_interval / 5)
         finally:
             if thread.is_alive():
                 _shutdown_response(response)
@@ -931,6 +950,78 @@ def _count_entries(data: bytes, tty: bool) -> int:
         pos += 8 + int.from_bytes(data[pos + 4 : pos + 8], "big")
         count += 1
     return count
+
+
+def _chunked_body(response: Any) -> Any:
+    """The buffered socket file under a streamed response in chunked coding whose body nobody
+    has read yet (so it starts at the first chunk-size line), or None (then read through
+    urllib3)."""
+    try:
+        http = response.raw._fp  # http.client.HTTPResponse
+        fp = http.fp
+        if (
+            http.chunked
+            and http.chunk_left is None
+            and not response.headers.get("Content-Encoding")
+            and callable(getattr(fp, "read1", None))
+        ):
+            return fp
+    except AttributeError:
+        pass
+    return None
+
+
+class _Dechunker:
+    """HTTP/1.1 chunked transfer coding -> the body's bytes, fed in arbitrary pieces."""
+
+    def __init__(self) -> None:
+        self.head = b""  # an incomplete chunk-size line
+        self.left = 0  # bytes of the current chunk still to come
+        self.crlf = 0  # bytes of the CRLF after the current chunk still to skip
+        self.done = False  # the last (zero-size) chunk was seen
+
+    def feed(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        append = out.append
+        find = data.find
+        pos, n = 0, len(data)
+        while pos < n and not self.done:
+            if self.left:  # the rest of a chunk cut by the previous read
+                end = min(n, pos + self.left)
+                append(data[pos:end])
+                self.left -= end - pos
+                pos = end
+                if not self.left:
+                    self.crlf = 2
+                continue
+            if self.crlf:
+                skip = min(self.crlf, n - pos)
+                pos += skip
+                self.crlf -= skip
+                continue
+            nl = find(b"\n", pos)
+            if nl < 0:
+                self.head += data[pos:]
+                break
+            line = self.head + data[pos:nl] if self.head else data[pos:nl]
+            self.head = b""
+            pos = nl + 1
+            try:
+                size = int(line, 16)  # int() ignores the CR and surrounding blanks
+            except ValueError:
+                size = int(line.split(b";", 1)[0], 16)  # chunk extensions
+            if size < 0:
+                raise ValueError(f"bad chunk size {line!r}")  # taken as the stream's end
+            if size == 0:
+                self.done = True  # trailers and anything after them are not log data
+                break
+            end = pos + size
+            if end + 2 <= n:  # the usual case: the whole chunk and its CRLF are here
+                append(data[pos:end])
+                pos = end + 2
+            else:
+                self.left = size
+        return b"".join(out)
 
 
 def _shutdown_response(response: Any) -> None:

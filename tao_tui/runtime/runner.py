@@ -270,14 +270,13 @@ class StageRunner:
                     for raw in fh:
                         replay.extend(parser.feed_line(_strip_ts(raw)))
             atomic_write(events_path, "".join(json.dumps(e.to_dict()) + "\n" for e in replay))
+            feed_lines, dumps = parser.feed_lines, json.dumps
             with events_path.open("a", encoding="utf-8") as events_fh:
 
                 def on_lines(lines: list[str]) -> None:
-                    events: list[ProgressEvent] = []
-                    for line in lines:
-                        events.extend(parser.feed_line(line))
+                    events = feed_lines(lines)  # the whole batch in one call
                     if events:
-                        events_fh.write("".join(json.dumps(e.to_dict()) + "\n" for e in events))
+                        events_fh.write("".join([dumps(e.to_dict()) + "\n" for e in events]))
                         events_fh.flush()
                     if sink:
                         sink(lines, events)
