@@ -432,9 +432,10 @@ _BASE_ANCHORS = (
     "Samples",  # Train Samples / sec
     "rror",  # "XxxError: msg" (traceback end), "Error response from daemon"
     "Traceback",
-    "ation",  # Validation cost/period, Evaluation metrics/finished/Results, Tfrecords generation
+    "alidation",  # Validation cost/period/DataLoader
+    "valuation",  # Evaluation metrics/finished/Results ("Tfrecords generation complete" has "omplete")
     "omplete",  # Training loop complete(d), job complete
-    "ucces",  # ... finished successfully
+    "d succes",  # ... finished successfully (not the "Successfully opened dynamic library" chatter)
     "xport",  # Model exported to ..., Export finished
     "recision",  # Mean average_precision, the AP table header, Precision: 0.78
     "Pruning",  # Pruning ratio, Pruning finished
