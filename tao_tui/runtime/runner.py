@@ -271,21 +271,30 @@ class StageRunner:
                         replay.extend(parser.feed_line(_strip_ts(raw)))
             atomic_write(events_path, "".join(json.dumps(e.to_dict()) + "\n" for e in replay))
             feed_lines, dumps = parser.feed_lines, json.dumps
+            status = StatusTail(self.project.results_dir(record["stage"]))
+            errors = [e for e in replay if e.kind == "error"]
+
+            def publish(events_fh, lines: list[str], events: list[ProgressEvent]) -> None:
+                if events:
+                    events_fh.write("".join([dumps(e.to_dict()) + "\n" for e in events]))
+                    events_fh.flush()
+                    errors.extend(e for e in events if e.kind == "error")
+                if sink and (lines or events):
+                    sink(lines, events)
+
             with events_path.open("a", encoding="utf-8") as events_fh:
 
                 def on_lines(lines: list[str]) -> None:
                     events = feed_lines(lines)  # the whole batch in one call
-                    if events:
-                        events_fh.write("".join([dumps(e.to_dict()) + "\n" for e in events]))
-                        events_fh.flush()
-                    if sink:
-                        sink(lines, events)
+                    events += status.events(parser)  # status.json: max_epoch, ETA, KPIs, FAILURE text
+                    publish(events_fh, lines, events)
 
                 exit_code = self.engine.follow(record["container_id"], log_path, on_lines)
-            self._record(record["stage"], run_id, exit_code)
+                publish(events_fh, [], status.events(parser) + parser.flush())
+            self._record(record["stage"], run_id, exit_code, errors[-1] if errors else None)
             return exit_code
 
-    def _record(self, stage_id: str, run_id: str, exit_code: int) -> None:
+    def _record(self, stage_id: str, run_id: str, exit_code: int, error: ProgressEvent | None = None) -> None:
         run_dir = self.project.run_dir(run_id)
         stage = self.pipe.stage(stage_id)
         missing = self.pipe.missing_outputs(stage) if exit_code == 0 else []
@@ -294,6 +303,8 @@ class StageRunner:
             status, message = "stopped", "stopped on request"
         elif exit_code != 0:
             status, message = "failed", f"the container exited with code {exit_code}"
+            if error is not None and error.message:
+                message += f": {error.message}" + (f" (fix: {error.fix})" if error.fix else "")
         elif missing:
             status, message = (
                 "failed",
@@ -342,6 +353,45 @@ class StageRunner:
             self.engine.stop(info.id, timeout=timeout)
             stopped.append(run_id or info.id)
         return stopped
+
+
+class StatusTail:
+    """New complete lines of a stage's status.json (TF1: <results>/status.json, PyTorch:
+    <results>/<task>/status.json), read from where the last read stopped; a partial last line
+    waits until the container finishes writing it."""
+
+    def __init__(self, results: Path):
+        self.results = results
+        self.pos: dict[Path, int] = {}
+
+    def _files(self) -> list[Path]:
+        found = [self.results / "status.json"]
+        if self.results.is_dir():
+            found += sorted(self.results.glob("*/status.json"))
+        return [f for f in found if f.is_file()]
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for path in self._files():
+            start = self.pos.get(path, 0)
+            try:
+                if path.stat().st_size <= start:
+                    continue
+                with path.open("rb") as fh:
+                    fh.seek(start)
+                    data = fh.read()
+            except OSError:
+                continue
+            end = data.rfind(b"\n") + 1
+            self.pos[path] = start + end
+            out += data[:end].decode("utf-8", errors="replace").splitlines()
+        return out
+
+    def events(self, parser: ProgressParser) -> list[ProgressEvent]:
+        events: list[ProgressEvent] = []
+        for line in self.lines():
+            events.extend(parser.feed_status_line(line))
+        return events
 
 
 def _strip_ts(raw: str) -> str:

@@ -155,6 +155,23 @@ def test_failed_container_marks_the_stage_failed(tmp_path, dataset, tao_test_ima
     assert st.status == "failed" and st.exit_code == 3 and "code 3" in st.message
 
 
+def test_a_failure_says_what_went_wrong_and_how_to_fix_it(tmp_path, dataset, tao_test_image, test_env,
+                                                           capsys):
+    root = _project(tmp_path, dataset, tao_test_image)
+    assert main(["run", "dataset_convert", "--project", str(root), "--quiet"]) == 0
+    project = Project.load(root)
+    project.env.update({"FAKE_TAO_EXIT": "1", "FAKE_TAO_FAIL_LINE": "Ran out of GPU memory, please lower the batch "
+                        "size, use a smaller input resolution, or use a smaller backbone."})
+    project.save()
+    assert main(["run", "train", "--project", str(root), "--quiet"]) == 1
+    st = Project.load(root).stages["train"]
+    assert st.status == "failed" and st.exit_code == 1
+    assert "GPU memory" in st.message and "fix:" in st.message and "batch" in st.message.split("fix:")[1]
+    assert "GPU memory" in capsys.readouterr().err
+    events = [json.loads(x) for x in (root / "runs" / st.run_id / "events.jsonl").open()]
+    assert any(e["kind"] == "error" for e in events)
+
+
 def test_run_survives_three_sigkills_and_the_log_is_the_containers_own(
     tmp_path, dataset, tao_test_image, engine, test_env
 ):
