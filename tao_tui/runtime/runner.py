@@ -268,7 +268,7 @@ class StageRunner:
             if log_path.exists():
                 with log_path.open(encoding="utf-8", errors="replace") as fh:
                     for raw in fh:
-                        replay.extend(parser.feed_line(_strip_ts(raw)))
+                        replay.extend(parser.feed_line(strip_ts(raw)))
             atomic_write(events_path, "".join(json.dumps(e.to_dict()) + "\n" for e in replay))
             feed_lines, dumps = parser.feed_lines, json.dumps
             status = StatusTail(self.project.results_dir(record["stage"]))
@@ -394,7 +394,7 @@ class StatusTail:
         return events
 
 
-def _strip_ts(raw: str) -> str:
+def strip_ts(raw: str) -> str:
     """'2026-11-28T02:12:15.832199016Z text\\n' -> 'text'."""
     line = raw.rstrip("\n")
     if len(line) > 20 and line[4] == "-" and line[10] == "T":
@@ -404,5 +404,21 @@ def _strip_ts(raw: str) -> str:
     return line
 
 
-def strip_ts(raw: str) -> str:
-    return _strip_ts(raw)
+def tail_lines(path: Path, n: int = 2000, block: int = 1 << 18) -> list[str]:
+    """The last ``n`` lines of a run log, without their timestamps; reads only the file's end."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            data = b""
+            while size > 0 and data.count(b"\n") <= n:
+                start = max(0, size - block)
+                fh.seek(start)
+                data = fh.read(size - start) + data
+                size = start
+    except OSError:
+        return []
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if size > 0:
+        lines = lines[1:]  # the first line may be cut
+    return [strip_ts(x) for x in lines[-n:]]

@@ -129,3 +129,14 @@ def test_missing_project_is_a_clear_error(tmp_path):
     with pytest.raises(UserError) as err:
         Project.load(tmp_path)
     assert "tao-tui new" in str(err.value)
+
+
+def test_tail_lines_reads_the_end_of_a_run_log(tmp_path):
+    from tao_tui.runtime.runner import strip_ts, tail_lines
+
+    log = tmp_path / "log"
+    log.write_text("".join(f"2026-11-28T02:12:{i % 60:02d}.000000001Z line {i}\n" for i in range(50_000)))
+    assert tail_lines(log, 3, block=4096) == ["line 49997", "line 49998", "line 49999"]
+    assert tail_lines(log, 50_000, block=1 << 20)[0] == "line 0"
+    assert tail_lines(tmp_path / "missing") == []
+    assert strip_ts("2026-11-28T02:12:15.832199016Z Epoch 0/80\n") == "Epoch 0/80"

@@ -127,13 +127,15 @@ class ProjectScreen(Screen):
 
     def show_run(self, run_id: str) -> None:
         """Put the tail of run ``run_id``'s log (from disk) in the log pane; live lines follow it."""
+        from tao_tui.runtime.runner import tail_lines
+
         log = self.query_one("#log", LogPane)
         self._shown_run = run_id
         log.clear()
         log.buffer.drain()
         st = self.project.stages.get(run_stage(run_id) or "")
         state = f" ({st.status})" if st and st.run_id == run_id else ""
-        log.buffer.extend([f"── run {run_id}{state} ──", *_read_log_tail(self.project.run_dir(run_id) / "log")])
+        log.buffer.extend([f"── run {run_id}{state} ──", *tail_lines(self.project.run_dir(run_id) / "log")])
 
     # ------------------------------------------------------------------ actions
     def action_copy(self) -> None:
@@ -385,14 +387,3 @@ def _tao_version(project: Project) -> tuple[int, ...]:
     from tao_tui.workflow.stages import version_tuple
 
     return version_tuple(project.tao_version)
-
-
-def _read_log_tail(path: Path, n: int = 2000) -> list[str]:
-    from collections import deque
-
-    from tao_tui.runtime.runner import strip_ts
-
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        return [strip_ts(x) for x in deque(fh, maxlen=n)]
