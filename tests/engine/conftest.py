@@ -195,3 +195,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if Path(str(item.fspath)).resolve().parent == here:
             item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(autouse=True)
+def remove_project_containers(request, tmp_path):
+    """Containers a test's projects started (through tao-tui, labelled by project) go at its end."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    import yaml
+
+    eng = request.getfixturevalue("engine")
+    ids = set()
+    for path in tmp_path.rglob("project.yaml"):
+        ids.add((yaml.safe_load(path.read_text()) or {}).get("id"))
+    for pid in ids - {None}:
+        for c in eng.client.containers.list(all=True, filters={"label": f"tao-tui.project={pid}"}):
+            try:
+                c.remove(force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
