@@ -401,6 +401,15 @@ def _scalar_run_end(doc: PtDocument, fld: PtField) -> PtField:
     return last
 
 
+def can_derive_retrain(train_doc: Any) -> bool:
+    """Whether the train spec names its starting weights in a field ``derive_retrain`` knows."""
+    if not isinstance(train_doc, PtDocument):
+        return False
+    return any(
+        (f := train_doc.fields(path)) and isinstance(f[0].value, PtValue) for path, _n, _g in _RETRAIN_WEIGHTS
+    )
+
+
 def derive_retrain(train_doc: Any, pruned_model_path: str, *, name_tag: str = "pruned") -> PtDocument:
     """NVIDIA's retrain spec from the train spec: start from the pruned model (``load_graph: true``
     where the network needs it) and tag experiment trackers ``pruned`` instead of ``unpruned``."""
@@ -444,6 +453,7 @@ __all__ = [
     "ClassRules",
     "apply_classes",
     "check",
+    "can_derive_retrain",
     "check_class_name",
     "derive_retrain",
     "target_classes",

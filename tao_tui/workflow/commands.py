@@ -86,6 +86,8 @@ def build_command(pipe: Pipeline, stage_id: str, *, have_key: bool) -> StageComm
                 continue
             raw.extend(group.args)
     args = [pipe.resolve(a, stage) for a in raw]
+    given = {a.split("=", 1)[0] for a in args if "=" in a and not a.startswith("-")}
+    args += [o for o in pipe.overrides(stage) if o.split("=", 1)[0] not in given]
     args = _drop_empty_key(args, have_key=have_key, version=pipe.version, stage=stage_id)
     return StageCommand(
         stage=stage_id,

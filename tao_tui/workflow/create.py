@@ -29,18 +29,21 @@ CLASSES_KINDS = ("classes",)
 
 
 def default_tao_version(network: str) -> tuple[str, str | None]:
-    """The newest TAO version whose catalog has ``network``, and its image."""
-    from tao_tui.catalog import load_catalog
+    """The newest TAO version whose catalog has ``network`` (its launcher task), and its image."""
+    from tao_tui.catalog import known_versions, load_catalog, tao_version_tuple
 
-    cat = load_catalog()
-    net = cat.network(network)
-    return cat.version, net.image
+    task = load_network(network).task_name
+    for version in sorted(known_versions(), key=tao_version_tuple, reverse=True):
+        cat = load_catalog(version)
+        if any(n.name == task for n in cat.networks):
+            return cat.version, cat.network(task).image
+    raise UserError(f"no TAO version in the catalog runs '{task}'", "pass --tao-version and --image", field="network")
 
 
 def image_for(network: str, tao_version: str) -> str | None:
     from tao_tui.catalog import load_catalog
 
-    return load_catalog(tao_version).network(network).image
+    return load_catalog(tao_version).network(load_network(network).task_name).image
 
 
 def template_docs(net: NetworkDef) -> dict[str, SpecDoc]:
@@ -85,15 +88,29 @@ def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
         params.set(key, value)
 
     pipe = Pipeline(project, net)
+    feeds = pipe.feed_values()
     for stage in net.stages:
-        if stage.derived_from and stage.spec:
-            pruned = next(
-                (v for spec, path, v in pipe.feed_values() if spec == stage.spec and "pretrained" in path), None
-            )
-            docs[stage.spec] = rules.derive_retrain(docs[stage.derived_from], pruned or "")
-    for spec, path, value in pipe.feed_values():
-        if spec in docs:
-            docs[spec].set(path, value)
+        # the retrain spec follows the user's train spec, starting from the prune stage's output;
+        # where the pruned model comes as a flag (ssd, dssd, unet: `-m`) or sits in a field the
+        # train spec lacks, NVIDIA's own retrain spec stays, with the user's values
+        if not (stage.derived_from and stage.spec) or not rules.can_derive_retrain(docs[stage.derived_from]):
+            continue
+        pruned = next(
+            (
+                pipe.resolve(f.value, prune, concrete=False)
+                for prune in net.stages
+                if prune.task == "prune"
+                for f in prune.feeds
+                if f.spec == stage.spec
+            ),
+            None,
+        )
+        if pruned is not None:
+            docs[stage.spec] = rules.derive_retrain(docs[stage.derived_from], pruned)
+    if net.cli != "hydra":  # hydra networks get their inputs as `key=value` overrides instead
+        for spec, path, value in feeds:
+            if spec in docs:
+                docs[spec].set(path, value)
 
     project.notices = rules.fit_intervals(net, docs)
     problems = rules.check(net, docs)

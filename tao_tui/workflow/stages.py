@@ -174,6 +174,21 @@ class Pipeline:
             if not self.output_exists(stage.id, name)
         ]
 
+    def overrides(self, stage: StageDef) -> list[str]:
+        """Hydra networks: earlier stages' outputs as ``key=value`` overrides of ``stage`` (what
+        NVIDIA's notebooks pass, e.g. ``evaluate.checkpoint=.../train/dino_model_latest.pth``)."""
+        if self.net.cli != "hydra" or not stage.spec:
+            return []
+        out = []
+        for spec, path, value in self.feed_values():
+            if spec != stage.spec:
+                continue
+            if path.endswith("[0]"):  # the first item of a list: the list of that one value
+                out.append(f"{path[:-3]}=[{value}]")
+            else:
+                out.append(f"{path}={value}")
+        return out
+
     def feed_values(self) -> list[tuple[str, str, str]]:
         """(spec file, spec path, container value) for every feed, resolved as far as the disk allows."""
         out = []
