@@ -253,8 +253,12 @@ class StageRunner:
         return self.project.gpus or None
 
     # ------------------------------------------------------------------ follow
-    def attach(self, run_id: str, sink: EventSink | None = None) -> int:
-        """Follow run ``run_id`` to its end and record the result; returns the exit code."""
+    def attach(self, run_id: str, sink: EventSink | None = None, stop=None) -> int | None:
+        """Follow run ``run_id`` to its end and record the result; returns the exit code.
+
+        ``stop`` (a threading.Event): when set, return ``None`` at once with the log on disk up to
+        date, the container untouched and nothing recorded (the wizard quitting; a later attach
+        goes on from there)."""
         run_dir = self.project.run_dir(run_id)
         record = json.loads((run_dir / "run.json").read_text())
         with follow_lock(run_dir):
@@ -289,7 +293,9 @@ class StageRunner:
                     events += status.events(parser)  # status.json: max_epoch, ETA, KPIs, FAILURE text
                     publish(events_fh, lines, events)
 
-                exit_code = self.engine.follow(record["container_id"], log_path, on_lines)
+                exit_code = self.engine.follow(record["container_id"], log_path, on_lines, stop=stop)
+                if exit_code is None and stop is not None and stop.is_set():
+                    return None
                 publish(events_fh, [], status.events(parser) + parser.flush())
             self._record(record["stage"], run_id, exit_code, errors[-1] if errors else None)
             return exit_code

@@ -30,6 +30,14 @@ class TaoTuiApp(App):
 
             self.push_screen(CatalogScreen(self.version))
 
+    async def action_quit(self) -> None:
+        """Quit: running stages keep running in their containers (start tao-tui again to follow)."""
+        for screen in self.screen_stack:
+            leaving = getattr(screen, "_leaving", None)
+            if leaving is not None:
+                leaving.set()
+        self.exit()
+
     def action_help(self) -> None:
         from tao_tui.ui.screens.help import HelpScreen
 

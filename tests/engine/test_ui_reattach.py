@@ -39,3 +39,41 @@ async def test_wizard_reattaches_to_a_stage_started_before_it(tmp_path, monkeypa
     container = engine.client.containers.get(
         engine.find({"tao-tui.project": project.id, "tao-tui.run": run_id})[0].id)
     assert log == container.logs(timestamps=True).decode().splitlines()
+
+
+async def test_quitting_the_wizard_leaves_the_stage_running(tmp_path, monkeypatch, engine, tao_test_image, capsys):
+    import time
+
+    monkeypatch.setenv("TAO_TUI_NO_GPU", "1")
+    data = tmp_path / "kitti/training"
+    (data / "image_2").mkdir(parents=True)
+    (data / "label_2").mkdir()
+    (data / "image_2/0.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 24)
+    (data / "label_2/0.txt").write_text("car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n")
+    root = tmp_path / "proj"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(tmp_path / "kitti"),
+                 "--tao-version", "5.0.0", "--image", tao_test_image, "--yes"]) == 0
+    project = Project.load(root)
+    project.container_network = False
+    project.env = {"FAKE_TAO_LINE_DELAY": "0.3"}
+    project.save()
+    app = TaoTuiApp(project=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")  # dataset_convert: ~4 s of log at this pace
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if Project.load(root).stages.get("dataset_convert"):
+                break
+        await pilot.pause(0.5)
+        started = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - started < 5, "quitting must not wait for the stage"
+    st = Project.load(root).stages["dataset_convert"]
+    assert st.status == "running"
+    info = engine.find({"tao-tui.project": project.id, "tao-tui.run": st.run_id})[0]
+    assert info.status == "running"  # the container goes on without the wizard
+    assert main(["run", "dataset_convert", "--project", str(root), "--quiet"]) == 0  # re-attaches
+    assert "re-attaching" in capsys.readouterr().err
+    log = (root / "runs" / st.run_id / "log").read_text().splitlines()
+    assert log == engine.client.containers.get(info.id).logs(timestamps=True).decode().splitlines()
+    assert Project.load(root).stages["dataset_convert"].status == "done"

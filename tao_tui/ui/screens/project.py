@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from textual import work
@@ -42,6 +43,8 @@ class ProjectScreen(Screen):
         self._rows: list = []
         self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
         self._shown_run: str | None = None  # the run whose log the log pane shows
+        # set when the wizard goes: followers return at once, containers keep running
+        self._leaving = threading.Event()
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -62,6 +65,9 @@ class ProjectScreen(Screen):
                         yield Input(id="param-input", placeholder="select an editable value and press e")
                         yield Static(id="param-msg")
         yield Footer()
+
+    def on_unmount(self) -> None:
+        self._leaving.set()
 
     def on_mount(self) -> None:
         self.title = f"tao-tui · {self.project.network} · TAO {self.project.tao_version}"
@@ -207,7 +213,8 @@ class ProjectScreen(Screen):
             self.query_one("#log", LogPane).buffer.extend(
                 [f"$ {record.command}", *(line for w in warnings for line in str(w).splitlines())])
             self.post_message(StageStarted(stage, record.run_id, record.command))
-            runner.attach(record.run_id, self._sink(record.run_id))
+            if runner.attach(record.run_id, self._sink(record.run_id), stop=self._leaving) is None:
+                return  # the wizard is closing; the stage runs on
             st = runner.project.stages[stage]
             self.post_message(StageFinished(stage, record.run_id, st.status, st.message))
         except TaoTuiError as err:
@@ -228,7 +235,8 @@ class ProjectScreen(Screen):
             self.post_message(StageStarted(stage, run_id, "re-attached"))
             self.app.call_from_thread(self.show_run, run_id)
             try:
-                runner.attach(run_id, self._sink(run_id))
+                if runner.attach(run_id, self._sink(run_id), stop=self._leaving) is None:
+                    return
                 st = runner.project.stages[stage]
                 self.post_message(StageFinished(stage, run_id, st.status, st.message))
             except AlreadyAttached:
