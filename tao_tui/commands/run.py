@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pull", action="store_true", help="pull the image first (needs `docker login nvcr.io`)")
     p.add_argument("--detach", action="store_true", help="start it and return; follow later with `logs -f`")
     p.add_argument("--quiet", action="store_true", help="don't print the log lines, only the result")
+    p.add_argument("--fresh", action="store_true",
+                   help="move an earlier run's results aside and start over (default: TAO resumes from them)")
     p.add_argument("--skip-checks", action="store_true",
                    help="start even when pre-flight finds problems (dataset, paths, pretrained model)")
 
@@ -43,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.skip_checks:
             for finding in preflight_gate(project, args.stage, key_set=bool(key)):
                 print(finding, file=sys.stderr)
-        record = runner.start(args.stage, key, pull=args.pull, on_pull=_show_pull)
+        leftovers = runner.leftovers(args.stage)
+        if leftovers and not args.fresh:
+            print(f"note: results/{args.stage} holds an earlier run ({', '.join(leftovers[:4])}"
+                  f"{', …' if len(leftovers) > 4 else ''}): TAO resumes from its last checkpoint; "
+                  "pass --fresh to start over", file=sys.stderr)
+        record = runner.start(args.stage, key, pull=args.pull, on_pull=_show_pull, fresh=args.fresh)
         run_id = record.run_id
         print(f"$ {record.command}", file=sys.stderr)
         print(f"started {args.stage} run {run_id}", file=sys.stderr)

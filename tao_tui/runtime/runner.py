@@ -150,6 +150,13 @@ class StageRunner:
         return runs
 
     # ------------------------------------------------------------------ start
+    def leftovers(self, stage_id: str) -> list[str]:
+        """Files an earlier run left in the stage's results folder (TAO resumes from them)."""
+        results = self.project.results_dir(stage_id)
+        if not results.is_dir():
+            return []
+        return sorted(p.name for p in results.iterdir() if not p.name.startswith("status"))
+
     def unfinished_run(self, stage_id: str) -> str | None:
         """The run of ``stage_id`` whose container exists and whose result is not recorded yet."""
         for info in self.containers(stage_id):
@@ -162,7 +169,11 @@ class StageRunner:
                 return rid
         return None
 
-    def start(self, stage_id: str, key: str | None, *, pull: bool = False, on_pull=None) -> RunRecord:
+    def start(
+        self, stage_id: str, key: str | None, *, pull: bool = False, on_pull=None, fresh: bool = False
+    ) -> RunRecord:
+        """Start a run of ``stage_id``. A results folder with files from an earlier run is kept, so
+        TAO resumes from its last checkpoint (pitfall P10); ``fresh`` moves it aside first."""
         stage = self.pipe.stage(stage_id)
         running = self.unfinished_run(stage_id)
         if running:
@@ -192,6 +203,8 @@ class StageRunner:
         run_dir = self.project.run_dir(run_id)
         run_dir.mkdir(parents=True)
         results = self.project.results_dir(stage_id)
+        if fresh and results.is_dir() and any(results.iterdir()):
+            results.rename(results.with_name(f"{stage_id}.before-{run_id}"))
         results.mkdir(parents=True, exist_ok=True)
         # a fresh run in a used folder: old status.json lines would confuse progress
         status = results / "status.json"

@@ -172,6 +172,19 @@ def test_a_failure_says_what_went_wrong_and_how_to_fix_it(tmp_path, dataset, tao
     assert any(e["kind"] == "error" for e in events)
 
 
+def test_rerun_resumes_or_starts_fresh(tmp_path, dataset, tao_test_image, test_env, capsys):
+    root = _project(tmp_path, dataset, tao_test_image)
+    assert main(["run", "dataset_convert", "--project", str(root), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["run", "dataset_convert", "--project", str(root), "--quiet"]) == 0
+    assert "TAO resumes from its last checkpoint; pass --fresh" in capsys.readouterr().err
+    assert main(["run", "dataset_convert", "--project", str(root), "--quiet", "--fresh"]) == 0
+    assert "--fresh" not in capsys.readouterr().err
+    moved = [p.name for p in (root / "results").iterdir() if p.name.startswith("dataset_convert.before-")]
+    assert len(moved) == 1 and (root / "results" / moved[0] / "tfrecords").is_dir()
+    assert Project.load(root).stages["dataset_convert"].status == "done"
+
+
 def test_run_survives_three_sigkills_and_the_log_is_the_containers_own(
     tmp_path, dataset, tao_test_image, engine, test_env
 ):

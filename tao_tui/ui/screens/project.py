@@ -208,6 +208,9 @@ class ProjectScreen(Screen):
             project = Project.load(self.root)
             warnings = preflight_gate(project, stage, key_set=bool(key))
             runner = StageRunner(project)
+            if runner.leftovers(stage):
+                warnings.append(f"results/{stage} holds an earlier run: TAO resumes from its last checkpoint "
+                                f"(to start over: tao-tui run {stage} --fresh)")
             record = runner.start(stage, key)
             self._shown_run = record.run_id
             self.query_one("#log", LogPane).buffer.extend(
