@@ -173,7 +173,7 @@ class Project:
             return None
         runs = [p for p in self.runs_dir.iterdir() if p.is_dir()]
         if stage_id:
-            runs = [p for p in runs if p.name.startswith(f"{stage_id}-") and _run_stage(p.name) == stage_id]
+            runs = [p for p in runs if p.name.startswith(f"{stage_id}-") and run_stage(p.name) == stage_id]
         if not runs:
             return None
         return max(runs, key=lambda p: p.stat().st_mtime).name
@@ -217,14 +217,10 @@ class Project:
 _RUN_RE = re.compile(r"^(?P<stage>.+)-\d{8}-\d{6}-[0-9a-f]{4}$")
 
 
-def _run_stage(run_id: str) -> str | None:
-    m = _RUN_RE.match(run_id)
-    return m.group("stage") if m else None
-
-
 def run_stage(run_id: str) -> str | None:
     """The stage id a run id belongs to."""
-    return _run_stage(run_id)
+    m = _RUN_RE.match(run_id)
+    return m.group("stage") if m else None
 
 
 def new_project_id() -> str:

@@ -7,8 +7,8 @@ from tao_tui.project import Project
 from tao_tui.ui.app import TaoTuiApp
 
 
-async def test_wizard_reattaches_to_a_stage_started_before_it(tmp_path, monkeypatch, engine, tao_test_image,
-                                                              capsys):
+def _project(tmp_path, monkeypatch, image: str, *, delay: str):
+    """A detectnet_v2 project on the fake TAO image: one KITTI image, no network, paced log."""
     monkeypatch.setenv("TAO_TUI_NO_GPU", "1")
     data = tmp_path / "kitti/training"
     (data / "image_2").mkdir(parents=True)
@@ -17,11 +17,17 @@ async def test_wizard_reattaches_to_a_stage_started_before_it(tmp_path, monkeypa
     (data / "label_2/0.txt").write_text("car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n")
     root = tmp_path / "proj"
     assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(tmp_path / "kitti"),
-                 "--tao-version", "5.0.0", "--image", tao_test_image, "--yes"]) == 0
+                 "--tao-version", "5.0.0", "--image", image, "--yes"]) == 0
     project = Project.load(root)
     project.container_network = False
-    project.env = {"FAKE_TAO_LINE_DELAY": "0.05"}
+    project.env = {"FAKE_TAO_LINE_DELAY": delay}
     project.save()
+    return root, project
+
+
+async def test_wizard_reattaches_to_a_stage_started_before_it(tmp_path, monkeypatch, engine, tao_test_image,
+                                                              capsys):
+    root, project = _project(tmp_path, monkeypatch, tao_test_image, delay="0.05")
     # the stage starts, and its follower is gone (the SSH session that ran it dropped)
     assert main(["run", "dataset_convert", "--project", str(root), "--detach"]) == 0
     run_id = Project.load(root).stages["dataset_convert"].run_id
@@ -44,19 +50,7 @@ async def test_wizard_reattaches_to_a_stage_started_before_it(tmp_path, monkeypa
 async def test_quitting_the_wizard_leaves_the_stage_running(tmp_path, monkeypatch, engine, tao_test_image, capsys):
     import time
 
-    monkeypatch.setenv("TAO_TUI_NO_GPU", "1")
-    data = tmp_path / "kitti/training"
-    (data / "image_2").mkdir(parents=True)
-    (data / "label_2").mkdir()
-    (data / "image_2/0.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 24)
-    (data / "label_2/0.txt").write_text("car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n")
-    root = tmp_path / "proj"
-    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(tmp_path / "kitti"),
-                 "--tao-version", "5.0.0", "--image", tao_test_image, "--yes"]) == 0
-    project = Project.load(root)
-    project.container_network = False
-    project.env = {"FAKE_TAO_LINE_DELAY": "0.3"}
-    project.save()
+    root, project = _project(tmp_path, monkeypatch, tao_test_image, delay="0.3")
     app = TaoTuiApp(project=root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")  # dataset_convert: ~4 s of log at this pace
