@@ -522,6 +522,9 @@ _KERAS_BAR = re.compile(r"^\s*(\d+)/(\d+) \[[=>.]*\] - (?:ETA: (\S+)|(\d+)s)(.*)
 _KERAS_PAIR = re.compile(rf" - (\w+): ({_NUM}|nan)")
 _MAX_EPOCHS = re.compile(r"max_epochs=(\d+)`? reached")
 _SAMPLES = re.compile(rf"Samples / sec: ({_NUM})")
+_POSTFIX_VAL = re.compile(rf"\b(val_\w+)=({_NUM}|nan)")
+_AP_ROW = re.compile(rf"(\S+)\s+AP\s+({_NUM})$")
+_MAP_ROW = re.compile(rf"mAP\s+({_NUM})$")
 _VAL_COST = re.compile(rf"Validation cost: ({_NUM}|nan)")
 _MEAN_AP = re.compile(rf"Mean average_precision \(in %\): ({_NUM}|nan)")
 _PRUNE_RATIO = re.compile(r"Pruning ratio \(pruned model / original model\): (\S+)")
@@ -680,6 +683,7 @@ class ProgressParser:
         self._done = False
         self._errors_seen: set[str] = set()
         self._bar_epoch_done = -1
+        self._bar_val: dict[str, float] = {}
         self._max_epoch_hint: int | None = None
         # status.json
         self._status_partial = ""
@@ -816,6 +820,12 @@ class ProgressParser:
                     pm = _POSTFIX_LR.search(postfix)
                     if pm is not None:
                         lr = _num(pm.group(1))
+                if "val_" in postfix:  # Lightning logs validation metrics on the bar: new values only
+                    val = {k: v for k, t in _POSTFIX_VAL.findall(postfix) if (v := _num(t)) is not None}
+                    if val and val != self._bar_val:
+                        self._bar_val = val
+                        events.append(ProgressEvent("kpi", epoch=epoch, kpi=val, map=_map_from_kpi(val),
+                                                    message="validation: " + ", ".join(f"{k} {v:g}" for k, v in val.items())))
             max_epoch = self._max_epoch_hint
             if epoch - 1 > self._bar_epoch_done:
                 # a new epoch started: the previous ones are complete
@@ -1060,6 +1070,10 @@ class ProgressParser:
             self._pairs = {}
             self._set_mode("evalblock")
             return
+        if stripped.startswith("Start to calculate AP"):  # TF1 yolo/ssd/retinanet/faster_rcnn table
+            self._pairs = {}
+            self._set_mode("apblock")
+            return
         # stage done
         if (
             ("omplete" in line and _done_omplete(line))
@@ -1113,6 +1127,21 @@ class ProgressParser:
             return False
         if mode == "val":
             return self._in_val(line, stripped, events)
+        if mode == "apblock":
+            # "car   AP    0.70219" per class, then "      mAP   0.61221", between rules of * or =
+            if not stripped or not stripped.strip("*=-"):
+                return True
+            m = _AP_ROW.match(stripped)
+            if m:
+                self._pairs[m.group(1)] = m.group(2)
+                return True
+            m = _MAP_ROW.match(stripped)
+            if m:
+                self._pairs[""] = m.group(1)
+                self._end_mode(events)
+                return True
+            self._end_mode(events)  # not this table (detectnet_v2 prints its own after the same line)
+            return False
         if mode == "numimg":
             m = _NUM_IMAGES.search(line)
             self._mode = None
@@ -1164,6 +1193,14 @@ class ProgressParser:
         elif mode == "objects" and self._pairs:
             counts = {k: float(v) for k, v in self._pairs.items()}
             events.append(ProgressEvent("info", kpi=counts, message="Objects written per class"))
+        elif mode == "apblock" and self._pairs:
+            values = {k: _to_float(v) for k, v in self._pairs.items()}
+            mean = values.pop("", None)
+            ap = {k: v for k, v in values.items() if v is not None}
+            if mean is None and ap:
+                mean = sum(ap.values()) / len(ap)
+            events.append(ProgressEvent("validation", map=mean, ap=ap or None,
+                                        message=f"mAP {mean:g}" if mean is not None else "AP per class"))
         elif mode == "evalblock" and self._pairs:
             kpi = {k: float(v) for k, v in self._pairs.items()}
             epoch = kpi.pop("current_epoch", None)

@@ -799,3 +799,42 @@ def test_ten_megabyte_lines():
     (info,) = parser.feed_status_line('{"message": "' + "z" * 10_000_000 + '"}\n')
     assert info.kind == "info" and len(info.message) <= 400
     assert parser.feed_status_line('{"a": "' + "z" * 10_000_000) == []  # unterminated: kept, not parsed
+
+
+def test_tf1_keras_detector_ap_table():
+    """yolo_v3/v4, ssd, retinanet, faster_rcnn print their evaluation as `<class> AP <v>` + `mAP <v>`."""
+    lines = [
+        "Producing predictions: 100%|██████████| 24/24 [00:12<00:00,  1.97it/s]",
+        "Start to calculate AP for each class",
+        "*******************************",
+        "car           AP    0.70219",
+        "cyclist       AP    0.61429",
+        "pedestrian    AP    0.52016",
+        "              mAP   0.61221",
+        "*******************************",
+        "Epoch 3/80",
+    ]
+    parser = ProgressParser()
+    events = [e for line in lines for e in parser.feed_line(line)] + parser.flush()
+    val = [e for e in events if e.kind == "validation"]
+    assert len(val) == 1
+    assert val[0].map == pytest.approx(0.61221)
+    assert val[0].ap == {"car": pytest.approx(0.70219), "cyclist": pytest.approx(0.61429),
+                         "pedestrian": pytest.approx(0.52016)}
+
+
+def test_detectnet_table_after_the_same_header_still_parses():
+    parser = ProgressParser()
+    lines = ["Start to calculate AP for each class", "=========================", "",
+             "Validation cost: 0.000439", "Mean average_precision (in %): 12.5000", ""]
+    events = [e for line in lines for e in parser.feed_line(line)] + parser.flush()
+    assert [e.map for e in events if e.kind == "validation"] == [pytest.approx(12.5)]
+
+
+def test_lightning_bar_validation_metrics_once_per_change():
+    parser = ProgressParser()
+    bar = "Epoch 1:  {p}%|█████     | {s}/500 [06:15<06:15,  0.67it/s, loss=18.1, v_num=0, val_loss=20.1, val_mAP=0.312]"
+    events = parser.feed_line(bar.format(p=50, s=250)) + parser.feed_line(bar.format(p=51, s=255))
+    kpis = [e for e in events if e.kind == "kpi"]
+    assert len(kpis) == 1 and kpis[0].map == pytest.approx(0.312)
+    assert kpis[0].kpi == {"val_loss": pytest.approx(20.1), "val_mAP": pytest.approx(0.312)}
