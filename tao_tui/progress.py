@@ -430,6 +430,7 @@ _BASE_ANCHORS = (
     "poch",  # TF1 "Epoch 3/80: loss", TF step "epoch = 0.01", Lightning "Epoch 0:", max_epochs=
     "%|",  # tqdm bars (also when another line is glued after them)
     "Samples",  # Train Samples / sec
+    "step = ",  # TF estimator "loss = 0.35, step = 100" (unet, efficientdet: no epoch in the line)
     "rror",  # "XxxError: msg" (traceback end), "Error response from daemon"
     "Traceback",
     "alidation",  # Validation cost/period/DataLoader
@@ -783,7 +784,7 @@ class ProgressParser:
         if ("%" in line and "%|" in line) or ("]" in line and ("it/s]" in line or "s/it]" in line)):
             if self._bar(line, events, depth):
                 return
-        if "poch" in line and self._epoch_lines(line, events):
+        if ("poch" in line or "step = " in line) and self._epoch_lines(line, events):
             return
         if "] - " in line and self._keras_bar(line, events):
             return
@@ -1001,6 +1002,13 @@ class ProgressParser:
                         "epoch", epoch=epoch + 1, max_epoch=max_epoch, loss=_to_float(pairs.get("loss"))
                     )
                 )
+            if step >= total:  # the epoch's last bar carries its metrics: "- acc: 0.65 - val_acc: 0.70"
+                metrics = {k: v for k, t in pairs.items() if k != "loss" and (v := _to_float(t)) is not None}
+                if metrics:
+                    events.append(ProgressEvent(
+                        "kpi", epoch=epoch + 1 if epoch is not None else None, kpi=metrics,
+                        map=_map_from_kpi(metrics),
+                        message=", ".join(f"{k} {v:g}" for k, v in metrics.items())))
         return True
 
     # -- everything else ---------------------------------------------------------------------

@@ -838,3 +838,18 @@ def test_lightning_bar_validation_metrics_once_per_change():
     kpis = [e for e in events if e.kind == "kpi"]
     assert len(kpis) == 1 and kpis[0].map == pytest.approx(0.312)
     assert kpis[0].kpi == {"val_loss": pytest.approx(20.1), "val_mAP": pytest.approx(0.312)}
+
+
+def test_keras_epoch_end_metrics_and_estimator_steps():
+    parser = ProgressParser()
+    lines = [
+        "Epoch 1/80",
+        "117/117 [==============================] - 150s 1s/step - loss: 1.0233 - acc: 0.6512 - val_loss: 0.9123 - val_acc: 0.7031",
+        "INFO:tensorflow:loss = 0.35218, step = 100 (12.345 sec)",
+    ]
+    events = [e for line in lines for e in parser.feed_line(line)] + parser.flush()
+    kpi = [e for e in events if e.kind == "kpi"]
+    assert kpi and kpi[0].kpi == {"acc": pytest.approx(0.6512), "val_loss": pytest.approx(0.9123),
+                                  "val_acc": pytest.approx(0.7031)}
+    steps = [e for e in events if e.kind == "step" and e.step == 100]
+    assert steps and steps[0].loss == pytest.approx(0.35218)
