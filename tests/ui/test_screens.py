@@ -118,3 +118,18 @@ async def test_run_with_a_failing_preflight_explains_and_starts_nothing(project,
                 break
         assert "ngc registry model download-version nvidia/tao/pretrained_detectnet_v2:resnet18" in shown
     assert Project.load(project).stages.get("train") is None  # nothing started, nothing recorded
+
+
+async def test_diff_shows_only_the_users_values(project):
+    from tao_tui.workflow.create import render_specs
+
+    p = Project.load(project)
+    p.params["detectnet_v2_train_resnet18_kitti.txt:training_config.num_epochs"] = "150"
+    render_specs(p)
+    p.save()
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("down", "d")
+        await pilot.pause(0.5)
+        shown = [str(line) for line in app.screen.query_one("#log").lines]
+    assert "+  num_epochs: 150" in shown and "-  num_epochs: 120" in shown

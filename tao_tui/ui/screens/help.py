@@ -19,6 +19,7 @@ HELP = """\
 | c | copy the stage's exact `tao` command (to use without tao-tui) |
 | e | edit the selected parameter (only safe ones are editable) |
 | p | pre-flight checks: dataset, mounts, pretrained model |
+| d | the stage's spec against NVIDIA's file (only your values differ) |
 | Esc | back · **?** this help · **q** quit (running stages keep running) |
 
 **Safe parameters** are the few values NVIDIA says to change (batch size, epochs, classes,

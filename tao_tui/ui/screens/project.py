@@ -31,6 +31,7 @@ class ProjectScreen(Screen):
         Binding("c", "copy", "copy command"),
         Binding("e", "edit", "edit value"),
         Binding("p", "preflight", "pre-flight"),
+        Binding("d", "diff", "diff vs NVIDIA"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -185,6 +186,27 @@ class ProjectScreen(Screen):
 
     def action_preflight(self) -> None:
         self.run_preflight()
+
+    def action_diff(self) -> None:
+        """The selected stage's spec against NVIDIA's file: only the user's values should differ."""
+        import difflib
+
+        from tao_tui.specs.netdef import load_network
+
+        stage = self.current_stage()
+        net = load_network(self.project.network)
+        spec = net.stage(stage).spec if stage else None
+        log = self.query_one("#log", LogPane)
+        self._shown_run = None
+        log.clear()
+        self.query_one("#tabs", TabbedContent).active = "tab-log"
+        if not spec:
+            log.buffer.extend([f"{stage} has no spec file: it runs on the flags shown above."])
+            return
+        ours = (self.project.specs_dir / spec).read_text(encoding="utf-8").splitlines()
+        nvidia = (net.folder / spec).read_text(encoding="utf-8").splitlines()
+        diff = list(difflib.unified_diff(nvidia, ours, f"NVIDIA {spec}", f"project {spec}", lineterm="", n=1))
+        log.buffer.extend([f"── {spec}: what differs from NVIDIA's file ──", *(diff or ["(nothing: NVIDIA's file as is)"])])
 
     # ------------------------------------------------------------------ workers
     def _sink(self, run_id: str):
