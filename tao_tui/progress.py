@@ -67,6 +67,11 @@ class ProgressEvent:
     kpi: dict[str, float] | None = None  # named numbers: pruning_ratio, precision, num_images_train...
     class_map: dict[str, str] | None = None  # dataset_convert: label in GT -> label in tfrecords
 
+    @classmethod
+    def from_dict(cls, data: dict) -> ProgressEvent:
+        """The inverse of ``to_dict`` (events.jsonl lines); unknown keys are ignored."""
+        return cls(**{k: v for k, v in data.items() if k in _EVENT_FIELDS})
+
     def to_dict(self) -> dict:
         """The event as a JSON-ready dict; absent (None) keys omitted."""
         out = {}
@@ -1643,6 +1648,23 @@ class ProgressState:
         for ev in events:
             self.apply(ev)
         return self
+
+    def summary(self) -> str:
+        """One line: ``epoch 3/80  step 120/2466  loss 0.0512  mAP 40.38 (best 41.02)  ETA 1:02:03``."""
+        parts = []
+        if self.max_epoch or self.epochs_done is not None or self.current_epoch is not None:
+            epoch = self.current_epoch if self.current_epoch is not None else self.epochs_done
+            parts.append(f"epoch {epoch if epoch is not None else 0}/{self.max_epoch or '?'}")
+        if self.step is not None and self.max_step:
+            parts.append(f"step {self.step}/{self.max_step}")
+        if self.loss is not None:
+            parts.append(f"loss {self.loss:.5g}")
+        if self.map is not None:
+            best = f" (best {self.best_map:.2f})" if self.best_map is not None and self.best_map != self.map else ""
+            parts.append(f"mAP {self.map:.2f}{best}")
+        if self.eta_s is not None and not self.done:
+            parts.append(f"ETA {_fmt_duration(self.eta_s)}")
+        return "  ".join(parts)
 
     @property
     def fraction(self) -> float | None:

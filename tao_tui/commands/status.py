@@ -11,6 +11,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def progress_of(project, run_id: str | None) -> str | None:
+    """The run's progress line, folded from its events.jsonl (epoch, loss, mAP, ETA)."""
+    if not run_id:
+        return None
+    from tao_tui.progress import ProgressEvent, ProgressState
+
+    path = project.run_dir(run_id) / "events.jsonl"
+    if not path.is_file():
+        return None
+    state = ProgressState()
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                state.apply(ProgressEvent.from_dict(json.loads(line)))
+            except (ValueError, TypeError):
+                continue  # a line cut by a crash
+    return state.summary() or None
+
+
 def stage_rows(project) -> list[dict]:
     from tao_tui.workflow.commands import build_command
     from tao_tui.workflow.stages import Pipeline
@@ -31,6 +50,7 @@ def stage_rows(project) -> list[dict]:
             "exit_code": st.exit_code if st else None,
             "message": st.message if st else None,
             "outputs": st.outputs if st else {},
+            "progress": progress_of(project, st.run_id if st else None),
             "command": line,
         })
     return rows
@@ -51,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         if r["exit_code"] not in (None, 0):
             extra += f"  exit {r['exit_code']}"
         print(f"  {r['stage']:<20} {r['status']:<8}{extra}")
+        if r["progress"]:
+            print(f"      {r['progress']}")
         if r["message"]:
             print(f"      {r['message']}")
         print(f"      $ {r['command']}")

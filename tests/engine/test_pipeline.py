@@ -136,6 +136,8 @@ def test_whole_detectnet_v2_pipeline_chains_every_stage(
     assert main(["status", "--project", str(root), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert [s["status"] for s in status["stages"]] == ["done"] * len(STAGES)
+    train = next(s for s in status["stages"] if s["stage"] == "train")
+    assert "epoch" in train["progress"] and "loss" in train["progress"]  # folded from events.jsonl
 
 
 def test_a_stage_without_its_inputs_refuses_to_start(tmp_path, dataset, tao_test_image, test_env, capsys):

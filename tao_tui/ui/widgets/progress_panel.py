@@ -11,28 +11,9 @@ from textual.widgets import ProgressBar, Static
 from tao_tui.progress import ProgressState
 
 
-def _hms(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def summary(st: ProgressState) -> str:
-    """One line: ``epoch 3/80  step 120/2466  loss 0.0512  mAP 40.38 (best 41.02)  ETA 1:02:03``."""
-    parts = []
-    if st.max_epoch or st.epochs_done is not None or st.current_epoch is not None:
-        epoch = st.current_epoch if st.current_epoch is not None else st.epochs_done
-        parts.append(f"epoch {epoch if epoch is not None else 0}/{st.max_epoch or '?'}")
-    if st.step is not None and st.max_step:
-        parts.append(f"step {st.step}/{st.max_step}")
-    if st.loss is not None:
-        parts.append(f"loss {st.loss:.5g}")
-    if st.map is not None:
-        best = f" (best {st.best_map:.2f})" if st.best_map is not None and st.best_map != st.map else ""
-        parts.append(f"mAP {st.map:.2f}{best}")
-    if st.eta_s is not None and not st.done:
-        parts.append(f"ETA {_hms(st.eta_s)}")
+    """The progress line with markup: finished in green, the last error in red."""
+    parts = [st.summary()] if st.summary() else []
     if st.done:
         parts.append("[green]finished[/]")
     if st.error is not None:
