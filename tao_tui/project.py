@@ -12,12 +12,15 @@ Every write is atomic (temp file + rename). The encryption key is never written 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import secrets
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -189,6 +192,18 @@ class Project:
 
     def save(self) -> None:
         atomic_write(self.root / PROJECT_FILE, yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+    @classmethod
+    @contextmanager
+    def locked(cls, root: Path | str) -> Iterator[Project]:
+        """Read-modify-write project.yaml under an exclusive lock (several tao-tui processes may
+        record stages at the same time); saved when the block ends without an error."""
+        root = Path(root).expanduser()
+        with open(root / ".project.lock", "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            project = cls.load(root)
+            yield project
+            project.save()
 
     @classmethod
     def load(cls, root: Path | str) -> Project:

@@ -84,17 +84,16 @@ def _project_loop(q, root: Path) -> int:
 
 def _edit(q, project: Project) -> None:
     from tao_tui.specs.netdef import load_network
-    from tao_tui.workflow.create import render_specs
+    from tao_tui.workflow.create import set_param
 
     net = load_network(project.network)
     choices = [q.Choice(f"{p.path} ({p.spec}) — {p.help}", value=p) for p in net.safe_params]
     param = _ask(q.select("Which value? (everything else stays at NVIDIA's default)", choices=choices))
     current = project.params.get(param.key, param.default)
     value = _ask(q.text(f"{param.path}:", default=str(current)))
-    project.params[param.key] = value
     try:
-        render_specs(project)
-        project.save()
+        for notice in set_param(project.root, param.key, value).notices:
+            print(f"note: {notice}")
         print(f"saved {param.path} = {value}")
     except TaoTuiError as err:
         print(f"error: {err}")

@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     project = Project.load(args.project)
     if args.image and args.image != project.image:
-        project.image = args.image
-        project.save()
+        with Project.locked(project.root) as project:
+            project.image = args.image
     runner = StageRunner(project)
     runner.pipe.stage(args.stage)  # a clear error for an unknown stage before touching the engine
     run_id = runner.unfinished_run(args.stage)

@@ -217,16 +217,12 @@ class StageRunner:
         container_id = self.engine.start(spec)
         record.container_id = container_id
         atomic_write_json(run_dir / "run.json", record.__dict__)
-        st = self.project.stage(stage_id)
-        st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
-            "running",
-            run_id,
-            None,
-            record.started,
-            None,
-            None,
-        )
-        self.project.save()
+        with Project.locked(self.project.root) as fresh:
+            st = fresh.stage(stage_id)
+            st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
+                "running", run_id, None, record.started, None, None
+            )  # fmt: skip
+        self.project = fresh
         return record
 
     def _run_spec(self, image: str, argv: list[str], labels: dict[str, str]):
@@ -344,19 +340,13 @@ class StageRunner:
             "finished": time.time(),
         }
         atomic_write_json(run_dir / "result.json", result)
-        # project.yaml may have changed meanwhile (another stage): reload, then update this stage only
-        fresh = Project.load(self.project.root)
-        st = fresh.stage(stage_id)
-        if st.run_id in (None, run_id):
-            st.status, st.run_id, st.exit_code, st.finished, st.message, st.outputs = (
-                status,
-                run_id,
-                exit_code,
-                result["finished"],
-                message,
-                outputs,
-            )
-            fresh.save()
+        # project.yaml may have changed meanwhile (another stage): update this stage only, under the lock
+        with Project.locked(self.project.root) as fresh:
+            st = fresh.stage(stage_id)
+            if st.run_id in (None, run_id):
+                st.status, st.run_id, st.exit_code, st.finished, st.message, st.outputs = (
+                    status, run_id, exit_code, result["finished"], message, outputs
+                )  # fmt: skip
         self.project = fresh
         self.pipe = Pipeline.for_project(fresh)
 

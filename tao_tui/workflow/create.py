@@ -122,6 +122,15 @@ def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
     return docs
 
 
+def set_param(root: Path, key: str, value: Any) -> Project:
+    """Change one safe value of the project at ``root``: validated with every rule, the specs
+    re-rendered and project.yaml saved together, under the project lock; nothing changes on error."""
+    with Project.locked(root) as project:
+        project.params[key] = value
+        render_specs(project)
+    return project
+
+
 def _combine(problems: list[ValidationError]) -> UserError:
     if len(problems) == 1:
         return problems[0]

@@ -124,3 +124,25 @@ def test_project_writes_a_launcher_mounts_file(tmp_path, capsys):
     assert {"source": str(data_dir.resolve()), "destination": "/workspace/tao-experiments/data"} in mounts["Mounts"]
     assert set(mounts) == {"Mounts", "DockerOptions"} and ":" in mounts["DockerOptions"]["user"]
     assert "cp " in capsys.readouterr().out
+
+
+def test_set_param_changes_nothing_on_a_bad_value(tmp_path, capsys):
+    from tao_tui.errors import UserError
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import set_param
+
+    assert _new(tmp_path) == 0
+    root = tmp_path / "proj"
+    spec = root / "specs" / TRAIN
+    before_spec, before_yaml = spec.read_text(), (root / "project.yaml").read_text()
+    try:
+        set_param(root, f"{TRAIN}:training_config.num_epochs", "0")
+    except UserError as err:
+        assert "between 1 and 500" in str(err)
+    else:
+        raise AssertionError("0 epochs must be refused")
+    assert spec.read_text() == before_spec and (root / "project.yaml").read_text() == before_yaml
+    project = set_param(root, f"{TRAIN}:training_config.num_epochs", "20")
+    assert "num_epochs: 20" in spec.read_text()
+    assert Project.load(root).params[f"{TRAIN}:training_config.num_epochs"] == "20"
+    assert project.notices  # first_validation_epoch 30 was lowered to fit 20 epochs

@@ -374,22 +374,14 @@ class ProjectScreen(Screen):
         row = self._selected_row()
         if row is None:
             return
-        from tao_tui.workflow.create import render_specs
+        from tao_tui.workflow.create import set_param
 
-        project = Project.load(self.root)
-        old = project.params.get(row.key)
-        project.params[row.key] = event.value
         msg = self.query_one("#param-msg", Static)
         try:
-            render_specs(project)  # validates everything, writes the specs atomically
+            project = set_param(self.root, row.key, event.value)  # validated, specs written, saved
         except TaoTuiError as err:
-            if old is None:
-                project.params.pop(row.key, None)
-            else:
-                project.params[row.key] = old
             msg.update(f"[b red]{err}[/]")
             return
-        project.save()
         self.project = project
         text = f"[green]saved {row.path} = {event.value}[/]"
         for notice in project.notices:
