@@ -121,7 +121,8 @@ class ProjectScreen(Screen):
             cmd = self.stage_command(stage)
             st = self.project.stages.get(stage)
             extra = f"  [dim]({st.status}{': ' + st.message if st and st.message else ''})[/]" if st else ""
-            box.update(f"[b]$[/b] {cmd.display}{extra}")
+            outputs = "".join(f"\n[green]→ {name}[/] {path}" for name, path in (st.outputs if st else {}).items())
+            box.update(f"[b]$[/b] {cmd.display}{extra}{outputs}")
         except TaoTuiError as err:
             box.update(f"[red]{err}[/]")
 
