@@ -251,3 +251,29 @@ def test_missing_image_is_explained_and_nothing_is_pulled(tmp_path, dataset, eng
     err = capsys.readouterr().err
     assert "tao-tui-test/not-there:1.0" in err and "fix:" in err
     assert not engine.find({LABEL_PROJECT: Project.load(root).id})
+
+
+def test_pytorch_dino_pipeline_passes_outputs_as_overrides(tmp_path, tao_test_image, engine, test_env, capsys):
+    root = tmp_path / "dino"
+    assert main(["new", "--network", "dino", "--dir", str(root), "--image", tao_test_image, "--yes"]) == 0
+    pre = root / "dino/pretrained_dino_nvimagenet_vfan_small_hybrid_nvimagenet/fan_small_hybrid_nvimagenet.pth"
+    pre.parent.mkdir(parents=True)
+    pre.write_bytes(b"PK\x03\x04" + b"\0" * 64)  # a torch zip checkpoint, as NGC ships it
+    project = Project.load(root)
+    project.container_network = False
+    project.save()
+    for stage in ("train", "evaluate", "inference", "export"):
+        code = main(["run", stage, "--project", str(root), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 0, f"{stage}: {err}"
+    project = Project.load(root)
+    assert [project.stages[s].status for s in ("train", "evaluate", "inference", "export")] == ["done"] * 4
+    runs = {json.loads((d / "run.json").read_text())["stage"]: json.loads((d / "run.json").read_text())
+            for d in (root / "runs").iterdir()}
+    latest = "/workspace/tao-experiments/results/train/train/dino_model_latest.pth"
+    assert f"evaluate.checkpoint={latest}" in runs["evaluate"]["command"]
+    assert f"export.checkpoint={latest}" in runs["export"]["command"]
+    assert runs["train"]["command"].startswith("tao model dino train -e /workspace/tao-experiments/specs/train.yaml")
+    # NVIDIA's spec files are untouched by the chaining: the overrides carry it
+    assert (root / "specs/evaluate.yaml").read_text() == (Path(__file__).parents[2] / "specs_templates/dino/evaluate.yaml").read_text()
+    assert (root / "results/export/export/dino_model.onnx").stat().st_size > 0
