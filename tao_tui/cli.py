@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "spec": "check, show or diff a spec file (lossless, locked defaults marked)",
     "progress": "parse a TAO log or status.json into progress events",
     "new": "create a project without prompts",
+    "set": "change safe values of a project (validated; specs rewritten)",
     "run": "run a workflow stage in its TAO container",
     "status": "show the stages of a project and their results",
     "logs": "print (or follow) a stage's log",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tao_tui.errors import UserError
-from tao_tui.project import CONTAINER_ROOT, Project
+from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp")
 HDF5_SIG = b"\x89HDF\r\n\x1a\n"
@@ -237,19 +237,29 @@ def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
                     f"download it: {cmd}", download=(pre.ngc, dest))]
 
 
-def check_spec_paths(project: Project, docs: dict) -> list[Finding]:
-    """Every absolute /workspace path in the specs maps through a mount to the host."""
+def check_spec_paths(project: Project, docs: dict, path_params: set[tuple[str, str]] = frozenset()) -> list[Finding]:
+    """Every /workspace path in the specs, and every absolute value of a safe *path* parameter
+    (dataset folders, annotation files), maps through a mount to the host (pitfall M5: a path that
+    is not mounted does not exist inside the container)."""
     out = []
     for name, doc in docs.items():
         for path, value in doc.leaves():
-            if not isinstance(value, str) or not value.startswith("/workspace/"):
+            if not isinstance(value, str) or not value.startswith("/"):
+                continue
+            if not value.startswith("/workspace/") and (name, _canonical(path)) not in path_params:
                 continue
             try:
                 project.to_host(value)
             except UserError:
-                out.append(Finding("fail", f"{name}: {path} = {value} is not inside any mounted folder",
-                                   f"use a path under {CONTAINER_ROOT}, or add a mount for it"))
+                out.append(Finding(
+                    "fail", f"{name}: {path} = {value} is not inside any folder mounted into the container",
+                    f"point it under {CONTAINER_DATA} (your dataset) or {CONTAINER_ROOT} (the project): "
+                    f"`tao-tui set '{path}=<path>'` or ✎ in the wizard; or add a mount for it"))
     return out
+
+
+def _canonical(path: str) -> str:
+    return path.replace("[0]", "")
 
 
 def preflight(project: Project, *, key_set: bool = False) -> list[Finding]:
@@ -284,7 +294,8 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
     findings: list[Finding] = []
     if stage.spec and (project.specs_dir / stage.spec).is_file():
         doc = load_spec(project.specs_dir / stage.spec)
-        findings += check_spec_paths(project, {stage.spec: doc})
+        path_params = {(p.spec, _canonical(p.path)) for p in net.safe_params if p.type == "path"}
+        findings += check_spec_paths(project, {stage.spec: doc}, path_params)
     if stage.task == "dataset_convert" and project.dataset:
         scan = scan_kitti(Path(project.dataset))
         findings += scan.findings

@@ -105,6 +105,12 @@ class NetworkDef:
         names = ", ".join(s.id for s in self.stages)
         raise UserError(f"{self.name} has no stage '{stage_id}'", f"pick one of: {names}", field="stage")
 
+    def param_key(self, path: str) -> str:
+        """The key a user's ``PATH`` is stored under: ``spec:path`` when one spec file has that
+        parameter; the bare path (which sets it in every spec that has it) otherwise."""
+        matches = [p for p in self.safe_params if path in (p.key, p.path)]
+        return matches[0].key if len(matches) == 1 else path
+
     def param(self, key_or_path: str) -> SafeParamDef | None:
         for p in self.safe_params:
             if key_or_path in (p.key, p.path):

@@ -125,8 +125,14 @@ def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
 def set_param(root: Path, key: str, value: Any) -> Project:
     """Change one safe value of the project at ``root``: validated with every rule, the specs
     re-rendered and project.yaml saved together, under the project lock; nothing changes on error."""
+    return set_params(root, {key: value})
+
+
+def set_params(root: Path, changes: dict[str, Any], unlock: list[str] = ()) -> Project:
+    """``set_param`` for several values at once (and explicit expert unlocks, recorded)."""
     with Project.locked(root) as project:
-        project.params[key] = value
+        project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
+        project.params.update(changes)
         render_specs(project)
     return project
 
@@ -197,8 +203,7 @@ def create_project(
         unlocked=list(unlock),
     )
     for path, value in sets:
-        p = net.param(path)
-        project.params[p.key if p else path] = value
+        project.params[net.param_key(path)] = value
     if classes is not None:
         mapping = [p for p in net.safe_params if p.type == "class_mapping"]
         lists = [p for p in net.safe_params if p.type == "class_list"]

@@ -146,3 +146,18 @@ def test_set_param_changes_nothing_on_a_bad_value(tmp_path, capsys):
     assert "num_epochs: 20" in spec.read_text()
     assert Project.load(root).params[f"{TRAIN}:training_config.num_epochs"] == "20"
     assert project.notices  # first_validation_epoch 30 was lowered to fit 20 epochs
+
+
+def test_set_command_changes_a_projects_values(tmp_path, capsys):
+    assert _new(tmp_path) == 0
+    root = str(tmp_path / "proj")
+    assert main(["set", "--project", root, "training_config.num_epochs=60", "training_config.batch_size_per_gpu=2"]) == 0
+    spec = (tmp_path / "proj" / "specs" / TRAIN).read_text()
+    assert "num_epochs: 60" in spec and "batch_size_per_gpu: 2" in spec
+    assert main(["set", "--project", root, "training_config.num_epochs=0"]) == 1
+    assert "between 1 and 500" in capsys.readouterr().err
+    assert "num_epochs: 60" in (tmp_path / "proj" / "specs" / TRAIN).read_text()  # nothing changed
+    assert main(["set", "--project", root, "random_seed=7"]) == 1
+    assert "locked" in capsys.readouterr().err
+    assert main(["set", "--project", root, "--unlock", "random_seed", "random_seed=7"]) == 0
+    assert "random_seed: 7" in (tmp_path / "proj" / "specs" / TRAIN).read_text()

@@ -1,0 +1,32 @@
+"""`tao-tui set PATH=VALUE... --project DIR`: change safe values of an existing project."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("values", nargs="+", metavar="PATH=VALUE",
+                   help="e.g. training_config.num_epochs=80 or dataset.train_data_sources[0].image_dir=/workspace/...")
+    p.add_argument("--project", default=".", help="project folder (default: the current folder)")
+    p.add_argument("--unlock", action="append", default=[], metavar="PATH",
+                   help="expert: allow changing this locked parameter (recorded in the project)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tao_tui.commands.new import parse_sets
+    from tao_tui.project import Project
+    from tao_tui.specs.netdef import load_network
+    from tao_tui.workflow.create import set_params
+
+    project = Project.load(args.project)
+    net = load_network(project.network)
+    changes = {}
+    for path, value in parse_sets(args.values):
+        changes[net.param_key(path)] = value
+    project = set_params(project.root, changes, unlock=args.unlock)
+    for notice in project.notices:
+        print(f"note: {notice}")
+    for key, value in changes.items():
+        print(f"set {key} = {value}")
+    return 0
