@@ -6,9 +6,10 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("values", nargs="+", metavar="PATH=VALUE",
+    p.add_argument("values", nargs="*", metavar="PATH=VALUE",
                    help="e.g. training_config.num_epochs=80 or dataset.train_data_sources[0].image_dir=/workspace/...")
     p.add_argument("--project", default=".", help="project folder (default: the current folder)")
+    p.add_argument("--dataset", help="the host folder with your images and labels (mounted read-only)")
     p.add_argument("--unlock", action="append", default=[], metavar="PATH",
                    help="expert: allow changing this locked parameter (recorded in the project)")
 
@@ -24,7 +25,13 @@ def run(args: argparse.Namespace) -> int:
     changes = {}
     for path, value in parse_sets(args.values):
         changes[net.param_key(path)] = value
-    project = set_params(project.root, changes, unlock=args.unlock)
+    if not changes and not args.dataset and not args.unlock:
+        from tao_tui.errors import UserError
+
+        raise UserError("nothing to set", "give PATH=VALUE pairs and/or --dataset DIR", field="values")
+    project = set_params(project.root, changes, unlock=args.unlock, dataset=args.dataset)
+    if args.dataset:
+        print(f"dataset: {project.dataset} (mounted at /workspace/tao-experiments/data)")
     for notice in project.notices:
         print(f"note: {notice}")
     for key, value in changes.items():

@@ -128,13 +128,27 @@ def set_param(root: Path, key: str, value: Any) -> Project:
     return set_params(root, {key: value})
 
 
-def set_params(root: Path, changes: dict[str, Any], unlock: list[str] = ()) -> Project:
-    """``set_param`` for several values at once (and explicit expert unlocks, recorded)."""
+def set_params(
+    root: Path, changes: dict[str, Any], unlock: list[str] = (), dataset: str | None = None
+) -> Project:
+    """``set_param`` for several values at once (and explicit expert unlocks, recorded; and the
+    dataset folder, whose mount the launcher file follows)."""
     with Project.locked(root) as project:
         project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
         project.params.update(changes)
+        if dataset is not None:
+            project.dataset = _dataset_dir(dataset)
         render_specs(project)
+        write_launcher_mounts(project)
     return project
+
+
+def _dataset_dir(dataset: str) -> str:
+    ds = Path(dataset).expanduser()
+    if not ds.is_dir():
+        raise UserError(f"dataset folder {ds} does not exist", "pass the folder that holds your images and labels",
+                        field="--dataset")
+    return str(ds.resolve())
 
 
 def _combine(problems: list[ValidationError]) -> UserError:
@@ -187,10 +201,7 @@ def create_project(
     else:
         cat_image = image_for(network, tao_version)
     if dataset:
-        ds = Path(dataset).expanduser()
-        if not ds.is_dir():
-            raise UserError(f"dataset folder {ds} does not exist", "pass the folder that holds your images and labels", field="--dataset")
-        dataset = str(ds.resolve())
+        dataset = _dataset_dir(dataset)
     project = Project(
         root=root,
         id=new_project_id(),

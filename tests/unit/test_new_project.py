@@ -161,3 +161,20 @@ def test_set_command_changes_a_projects_values(tmp_path, capsys):
     assert "locked" in capsys.readouterr().err
     assert main(["set", "--project", root, "--unlock", "random_seed", "random_seed=7"]) == 0
     assert "random_seed: 7" in (tmp_path / "proj" / "specs" / TRAIN).read_text()
+
+
+def test_set_dataset_later(tmp_path, capsys):
+    import json
+
+    assert _new(tmp_path) == 0
+    root = tmp_path / "proj"
+    assert main(["set", "--project", str(root), "--dataset", str(tmp_path / "nope")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "kitti" / "image_2").mkdir(parents=True)
+    (tmp_path / "kitti" / "label_2").mkdir()
+    assert main(["set", "--project", str(root), "--dataset", str(tmp_path / "kitti")]) == 0
+    mounts = json.loads((root / "tao_mounts.json").read_text())["Mounts"]
+    assert {"source": str((tmp_path / "kitti").resolve()), "destination": "/workspace/tao-experiments/data"} in mounts
+    # image_2 at the dataset's top: NVIDIA's .../data/training paths now point at .../data
+    assert 'image_directory_path: "/workspace/tao-experiments/data"' in (root / "specs" / TRAIN).read_text()
+    assert main(["set", "--project", str(root)]) == 1
