@@ -21,7 +21,8 @@ from tao_tui.ui.widgets.log_pane import LogPane
 from tao_tui.ui.widgets.progress_panel import ProgressPanel
 from tao_tui.ui.widgets.stage_list import StageList
 
-STATE_MARK = {"editable": "✎", "changed": "✎*", "unlocked": "UNLOCKED", "locked": "🔒"}
+# plain-width marks (emoji are two cells wide in some terminals and none in others)
+STATE_MARK = {"editable": "✎ edit", "changed": "✎ yours", "unlocked": "UNLOCKED", "locked": "[dim]locked[/]"}
 
 
 class ProjectScreen(Screen):
@@ -324,14 +325,14 @@ class ProjectScreen(Screen):
         pset = ParamSet(net, docs, unlocked=set(self.project.unlocked))
         table = self.query_one("#params", DataTable)
         table.clear(columns=True)
-        table.add_columns("", "spec", "parameter", "value")
+        table.add_columns("", "parameter", "value", "spec file")
         self._rows = [r for r in pset.describe()]
         # editable first, then everything else locked at NVIDIA's value
         self._rows.sort(key=lambda r: r.state == "locked")
         for r in self._rows:
             value = _short(r.value)
-            table.add_row(STATE_MARK.get(r.state, r.state), r.spec, r.path,
-                          value if r.state == "locked" else f"[b]{value}[/b]")
+            table.add_row(STATE_MARK.get(r.state, r.state), r.path,
+                          f"[dim]{value}[/]" if r.state == "locked" else f"[b]{value}[/b]", f"[dim]{r.spec}[/]")
 
     def _selected_row(self):
         table = self.query_one("#params", DataTable)
@@ -350,7 +351,7 @@ class ProjectScreen(Screen):
             msg.update(f"[dim]{row.path} is locked at NVIDIA's default ({_short(row.value)}).[/]")
         else:
             bounds = f" · range {row.bounds[0]}..{row.bounds[1]}" if row.bounds else ""
-            msg.update(f"{row.help}{bounds}  [dim](e to edit)[/]")
+            msg.update(f"[b]{row.path} = {_short(row.value)}[/] · {row.help}{bounds}  [dim](e to edit)[/]")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_edit()
