@@ -42,6 +42,16 @@ def test_project_snapshot(snap_compare, project, size):
     assert snap_compare(TaoTuiApp(project=project), terminal_size=size, press=["down"])
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_parameters_snapshot(snap_compare, project, size):
+    async def show_params(pilot):
+        pilot.app.screen.query_one("#tabs").active = "tab-params"
+        await pilot.pause()
+        pilot.app.screen.query_one("#params").focus()
+
+    assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=show_params, press=["down", "down"])
+
+
 async def test_catalog_to_new_project_creates_it(tmp_path):
     app = TaoTuiApp(version="5.0.0")
     async with app.run_test(size=(120, 40)) as pilot:
