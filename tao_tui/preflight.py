@@ -312,7 +312,32 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
                     break
     if net.pretrained and stage.spec and stage.spec == net.pretrained.spec:
         findings += check_pretrained(project, key_set=key_set)
+    findings += check_input_images(project, stage_id)
     return findings
+
+
+def check_input_images(project: Project, stage_id: str) -> list[Finding]:
+    """The images a stage reads from its command line (`-i DIR`, e.g. inference) must exist."""
+    from tao_tui.workflow.commands import build_command
+    from tao_tui.workflow.stages import Pipeline
+
+    try:
+        args = build_command(Pipeline.for_project(project), stage_id, have_key=True).args
+    except UserError:
+        return []  # the command itself reports its problem when the stage starts
+    out = []
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag not in ("-i", "--image_dir"):
+            continue
+        try:
+            host = project.to_host(value)
+        except UserError as err:
+            out.append(Finding("fail", f"{stage_id} reads images from {value}: {err.message}", err.fix))
+            continue
+        if not host.exists() or (host.is_dir() and not any(host.iterdir())):
+            out.append(Finding("fail", f"{stage_id} reads images from {value}, but {host} is missing or empty",
+                               f"put the images to run on in {host}"))
+    return out
 
 
 def failures(findings: list[Finding]) -> list[Finding]:

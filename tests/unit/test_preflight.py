@@ -120,3 +120,17 @@ def test_doctor_reports_the_projects_preflight(tmp_path, monkeypatch):
     assert any(c.status == "fail" and "pretrained model not found" in c.detail and "ngc registry" in c.fix
                for c in checks)
     assert any(c.status == "pass" and c.detail.startswith("dataset: 1 images") for c in checks)
+
+
+def test_inference_images_must_exist(tmp_path, monkeypatch):
+    from tao_tui.preflight import check_input_images
+
+    root = _project(tmp_path)
+    text = "\n".join(str(f) for f in check_input_images(Project.load(root), "inference"))
+    assert "inference reads images from /workspace/tao-experiments/data/testing/image_2" in text
+    assert "missing or empty" in text
+    test_dir = tmp_path / "data" / "testing" / "image_2"
+    test_dir.mkdir(parents=True)
+    (test_dir / "1.png").write_bytes(PNG_1248x384)
+    assert check_input_images(Project.load(root), "inference") == []
+    assert check_input_images(Project.load(root), "train") == []  # no -i
