@@ -709,10 +709,7 @@ class Engine:
             try:
                 docker.errors.create_api_error_from_http_exception(err)  # raises the typed error
             except docker.errors.NotFound as api_err:
-                raise EnvironmentProblem(
-                    f"container {container_id[:12]} does not exist on {self.host}",
-                    fix="it was removed; start the stage again",
-                ) from api_err
+                raise self._missing(container_id) from api_err
             except docker.errors.APIError as api_err:
                 raise _api_problem("reading the container's log", api_err) from api_err
             raise _api_problem("reading the container's log", err) from err
@@ -895,16 +892,19 @@ class Engine:
 
     # ---------------------------------------------------------------- helpers
 
+    def _missing(self, container_id: str) -> EnvironmentProblem:
+        return EnvironmentProblem(
+            f"container {container_id[:12]} does not exist on {self.host}",
+            fix="it was removed; start the stage again",
+        )
+
     def _get(self, container_id: str) -> Any:
         import docker.errors
 
         try:
             return self.client.containers.get(container_id)
         except docker.errors.NotFound as err:
-            raise EnvironmentProblem(
-                f"container {container_id[:12]} does not exist on {self.host}",
-                fix="it was removed; start the stage again",
-            ) from err
+            raise self._missing(container_id) from err
         except docker.errors.APIError as err:
             raise _api_problem(f"looking up container {container_id[:12]}", err) from err
         except Exception as err:

@@ -140,13 +140,15 @@ class StageRunner:
             labels[LABEL_STAGE] = stage_id
         return self.engine.find(labels)
 
-    def unfinished(self) -> list[str]:
-        """Run ids whose container exists but whose result is not recorded yet (to re-attach)."""
+    def unfinished(self, stage_id: str | None = None) -> list[str]:
+        """Run ids (of ``stage_id``, or of every stage) whose container exists and whose result is
+        not recorded yet: the runs to re-attach to."""
         runs = []
-        for info in self.containers():
-            run_id = info.labels.get(LABEL_RUN)
-            if run_id and not (self.project.run_dir(run_id) / "result.json").exists():
-                runs.append(run_id)
+        for info in self.containers(stage_id):
+            rid = info.labels.get(LABEL_RUN)
+            run_dir = self.project.run_dir(rid) if rid else None
+            if run_dir and (run_dir / "run.json").exists() and not (run_dir / "result.json").exists():
+                runs.append(rid)
         return runs
 
     # ------------------------------------------------------------------ start
@@ -158,16 +160,9 @@ class StageRunner:
         return sorted(p.name for p in results.iterdir() if not p.name.startswith("status"))
 
     def unfinished_run(self, stage_id: str) -> str | None:
-        """The run of ``stage_id`` whose container exists and whose result is not recorded yet."""
-        for info in self.containers(stage_id):
-            rid = info.labels.get(LABEL_RUN)
-            if (
-                rid
-                and (self.project.run_dir(rid) / "run.json").exists()
-                and not (self.project.run_dir(rid) / "result.json").exists()
-            ):
-                return rid
-        return None
+        """The run of ``stage_id`` to re-attach to, if any."""
+        runs = self.unfinished(stage_id)
+        return runs[0] if runs else None
 
     def start(
         self, stage_id: str, key: str | None, *, pull: bool = False, on_pull=None, fresh: bool = False
