@@ -1,0 +1,50 @@
+"""TAO console output and ``status.json`` lines -> typed :class:`ProgressEvent`, folded by :class:`ProgressState`.
+
+Pure Python, standard library only (the core never imports UI or engine code).
+
+One :class:`ProgressParser` per run. ``feed_line`` takes one console line (as the container
+printed it, or as tao-tui's run log stores it: ``<RFC3339Nano timestamp> <line>``) and returns the
+events that line completes; ``feed_status_line`` does the same for one ``status.json`` line.
+Multi-line blocks (the per-class AP table, a Python traceback, the dataset_convert class map)
+produce their event when the block ends; call :meth:`ProgressParser.flush` at end of input.
+
+Event semantics (what the numbers mean, whatever TAO printed):
+
+* ``epoch`` events: ``epoch`` = epochs *completed*, ``max_epoch`` = total epochs, so
+  ``epoch / max_epoch`` is the fraction done. PyTorch's 0-based status.json numbers
+  (6.x: ``max_epoch = max_epochs - 1``) are normalised to that.
+* ``step`` events: ``epoch`` = 0-based index of the epoch in progress, ``step`` / ``max_step``
+  = position inside that epoch (TF1's global step is converted using its fractional epoch).
+* ``validation``: ``map`` (mean AP, in %) and ``ap`` (per class) once the table has ended.
+* ``kpi``: numbers in ``kpi`` (pruning ratio, accuracy, precision/recall/hmean, ...).
+* ``stage_done``: the stage says it finished. ``error``: ``message`` in plain words and a ``fix``.
+* ``info``: everything else worth showing (dataset_convert shards, class map, throughput, ...).
+
+The hot path is a handful of substring tests: a line that contains none of the anchor words
+costs well under a microsecond; regexes only run on lines that passed that gate.
+
+Modules, one per log family: ``gate`` (the fast gate and line clean-up), ``tf1`` (Keras/estimator),
+``detectnet`` (detectnet_v2 validation tables), ``ap_table`` (TF1 detectors' AP tables),
+``lightning`` (tqdm bars), ``status_json``, ``dataset_convert``, ``metrics`` (named numbers),
+``error_rules`` (errors as a data table, a source per rule); ``parser`` ties them together and
+``state`` is the one fold.
+"""
+
+from tao_tui.progress.error_rules import ERROR_RULES, ErrorRule, match_error
+from tao_tui.progress.events import KINDS, ProgressEvent, format_event, parse_duration
+from tao_tui.progress.parser import ProgressParser, parse_file, parse_lines
+from tao_tui.progress.state import ProgressState
+
+__all__ = [
+    "ERROR_RULES",
+    "KINDS",
+    "ErrorRule",
+    "ProgressEvent",
+    "ProgressParser",
+    "ProgressState",
+    "format_event",
+    "match_error",
+    "parse_duration",
+    "parse_file",
+    "parse_lines",
+]
