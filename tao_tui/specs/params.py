@@ -28,6 +28,16 @@ CLASS_NAME_RE = re.compile(r"^[a-z0-9][-a-z0-9_]{0,39}$")
 CLASS_LIST_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,39}$")
 GROUP_TYPES = {"class_mapping", "class_list"}
 STATES = ("editable", "locked", "unlocked", "changed")
+# Where a value comes from (Row.provenance), computed here and shown the same way by the wizard,
+# `spec show` and `status`:
+PROVENANCES = {
+    "nvidia": "locked at NVIDIA's value",
+    "yours": "a safe value you set",
+    "editable": "safe to change; at NVIDIA's default",
+    "rewritten": "rewritten by tao-tui",
+    "differs": "locked, but not NVIDIA's value",
+    "unlocked": "unlocked by an expert",
+}
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 _FIRST = re.compile(r"\[0\]")
@@ -36,8 +46,30 @@ _PAIR_SEP = re.compile(r"\s*(?:->|=>|=|:)\s*")
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    """A value tao-tui itself wrote into a spec (not the user, not NVIDIA).
+
+    ``kind``: ``feed`` (an earlier stage's output, e.g. ``tfrecords_path``), ``classes`` (a class
+    block regenerated from the class mapping), ``dataset_root`` (NVIDIA's ``training/`` paths pointed
+    at a dataset without that folder), ``retrain`` (copied from the train spec), ``interval`` (a
+    locked interval lowered to fit a shorter training); ``origin``: what it came from, in words;
+    ``value``: the value tao-tui wrote (a file edited since then no longer holds it).
+    """
+
+    kind: str
+    origin: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
 class Row:
-    """One line of :meth:`ParamSet.describe`: a scalar leaf, or a whole class group."""
+    """One line of :meth:`ParamSet.describe`: a scalar leaf, or a whole class group.
+
+    ``state`` (editable | locked | unlocked | changed) says what the user may do; ``provenance``
+    (a key of :data:`PROVENANCES`) says where the value comes from; ``nvidia`` is NVIDIA's value
+    for the path (``in_nvidia`` False: NVIDIA's file has no such value, or no file was compared);
+    ``origin`` says what a ``rewritten`` value came from.
+    """
 
     spec: str
     path: str
@@ -47,10 +79,43 @@ class Row:
     help: str
     type: str
     bounds: tuple[float | None, float | None] | None = None
+    provenance: str = "nvidia"
+    nvidia: Any = None
+    in_nvidia: bool = True
+    origin: str | None = None
+    safe: bool = False
 
     @property
     def key(self) -> str:
         return f"{self.spec}:{self.path}"
+
+    @property
+    def editable(self) -> bool:
+        """Whether the user may change it now (a safe or unlocked value tao-tui does not overwrite)."""
+        return self.state in ("editable", "changed", "unlocked")
+
+    @property
+    def group(self) -> bool:
+        return self.type in GROUP_TYPES
+
+    @property
+    def note(self) -> str:
+        """The provenance in words, e.g. ``locked; NVIDIA's value is 1248``."""
+        nv = format_value(self.nvidia) if self.in_nvidia else None
+        if self.provenance == "nvidia":
+            return "locked: NVIDIA's value" if self.in_nvidia else "locked (no NVIDIA file to compare with)"
+        if self.provenance == "editable":
+            return "editable: NVIDIA's default"
+        if self.provenance == "yours":
+            return f"yours; NVIDIA's default is {nv}" if nv is not None else "yours"
+        if self.provenance == "rewritten":
+            tail = f"; NVIDIA's value is {nv}" if nv is not None else "; not in NVIDIA's file"
+            return f"rewritten by tao-tui {self.origin or ''}".rstrip() + tail
+        if self.provenance == "differs":
+            return f"locked; NVIDIA's value is {nv}" if nv is not None else "locked; NVIDIA's file has no such value"
+        if self.provenance == "unlocked":
+            return f"UNLOCKED by an expert; NVIDIA's value is {nv}" if nv is not None else "UNLOCKED by an expert"
+        return self.provenance
 
 
 # --------------------------------------------------------------------------- helpers
@@ -67,6 +132,20 @@ def split_key(key_or_path: str) -> tuple[str | None, str]:
         spec, path = key_or_path.split(":", 1)
         return spec.strip() or None, path.strip()
     return None, key_or_path.strip()
+
+
+def format_value(value: Any) -> str:
+    """A value as the user types it: booleans ``true``/``false``, class pairs in the one notation
+    ``forklift:forklift, pallet:forklift``, lists as ``a, b``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(
+            ":".join(map(str, x)) if isinstance(x, (list, tuple)) and len(x) == 2 else format_value(x) for x in value
+        )
+    if value is None:
+        return ""
+    return str(value)
 
 
 def _num(v: float) -> str:
@@ -351,16 +430,52 @@ def _rules():
 class ParamSet:
     """The editable view of one network's spec documents."""
 
-    def __init__(self, network_def: NetworkDef, docs: Mapping[str, Any], unlocked: Iterable[str] = ()):
+    def __init__(
+        self,
+        network_def: NetworkDef,
+        docs: Mapping[str, Any],
+        unlocked: Iterable[str] = (),
+        *,
+        nvidia: Mapping[str, Any] | None = None,
+        rewrites: Mapping[str, Rewrite] | None = None,
+    ):
+        """``docs``: {spec file name (relative to the network folder): SpecDoc}; ``nvidia``: NVIDIA's
+        documents to compare with under the same names (default: the network's template files, loaded
+        when first needed); ``rewrites``: {``spec:canonical path``: Rewrite} from
+        ``workflow.create.render_with_provenance``."""
         self.network = network_def
         self.docs = dict(docs)
         self._unlocked: list[str] = []
-        # What each leaf held when the set was made: a locked value is shown against it.
-        self._initial: dict[str, dict[str, Any]] = {
-            name: {canonical_path(p): v for p, v in doc.leaves()} for name, doc in self.docs.items()
-        }
+        self._nvidia: dict[str, Any] = dict(nvidia or {})
+        self._nvidia_leaves: dict[str, dict[str, Any] | None] = {}
+        self.rewrites: dict[str, Rewrite] = dict(rewrites or {})
         for path in unlocked:
             self.unlock(path)
+
+    def nvidia_doc(self, spec: str) -> Any:
+        """NVIDIA's document for ``spec`` (given, or the network's template file); None if none."""
+        if spec not in self._nvidia:
+            doc = None
+            folder = getattr(self.network, "folder", None)
+            path = folder / spec if folder is not None else None
+            if path is not None and path.is_file():
+                from tao_tui.specs import load_spec
+
+                try:
+                    doc = load_spec(path)
+                except UserError:
+                    doc = None
+            self._nvidia[spec] = doc
+        return self._nvidia[spec]
+
+    def nvidia_leaves(self, spec: str) -> dict[str, Any] | None:
+        """{canonical path: NVIDIA's value} of NVIDIA's file for ``spec``; None when there is none."""
+        if spec not in self._nvidia_leaves:
+            doc = self.nvidia_doc(spec)
+            self._nvidia_leaves[spec] = (
+                None if doc is None else {canonical_path(p): v for p, v in doc.leaves()}
+            )
+        return self._nvidia_leaves[spec]
 
     # ------------------------------------------------------------- lookup
 
@@ -542,21 +657,22 @@ class ParamSet:
     # ------------------------------------------------------------- describing
 
     def describe(self, spec: str | None = None) -> list[Row]:
-        """One row per scalar leaf (one per class group) of every loaded spec, in file order."""
+        """One row per scalar leaf (one per class group) of every loaded spec, in file order, each
+        with its provenance (see :data:`PROVENANCES`): safe values are ``editable`` (NVIDIA's default)
+        or ``yours``; locked ones ``nvidia`` (NVIDIA's value), ``rewritten`` (tao-tui wrote it, from
+        ``Row.origin``), ``differs`` (neither: e.g. a hand-edited file) or ``unlocked``."""
         rows: list[Row] = []
         for name, doc in self.docs.items():
             if spec is not None and name != spec:
                 continue
+            nvidia = self.nvidia_leaves(name)
             params = [p for p in self.safe_params if p.spec == name]
             groups = [(canonical_path(p.path), p) for p in params if p.type in GROUP_TYPES]
             scalars = {canonical_path(p.path): p for p in params if p.type not in GROUP_TYPES}
             emitted: set[str] = set()
             for lpath, value in doc.leaves():
                 cp = canonical_path(lpath)
-                group = next(
-                    (p for g, p in groups if cp == g or cp.startswith(g + ".") or cp.startswith(g + "[")),
-                    None,
-                )
+                group = next((p for g, p in groups if _under(cp, g)), None)
                 if group is not None:
                     if group.key not in emitted:
                         emitted.add(group.key)
@@ -566,33 +682,94 @@ class ParamSet:
                 if p is not None:
                     rows.append(self._param_row(p, path=lpath, value=value))
                     continue
-                state = "unlocked" if self._is_unlocked(name, lpath) else "locked"
-                default = self._initial.get(name, {}).get(cp, value)
-                rows.append(
-                    Row(
-                        name,
-                        lpath,
-                        value,
-                        default,
-                        state,
-                        "unlocked by an expert" if state == "unlocked" else "locked at NVIDIA's default",
-                        _type_of(value),
-                    )
-                )
+                rows.append(self._locked_row(name, lpath, cp, value, nvidia))
         return rows
+
+    def _locked_row(self, name: str, lpath: str, cp: str, value: Any, nvidia: dict[str, Any] | None) -> Row:
+        in_nvidia = nvidia is not None and cp in nvidia
+        nv = nvidia.get(cp) if in_nvidia else None
+        rewrite = self.rewrites.get(f"{name}:{cp}")
+        origin = None
+        if self._is_unlocked(name, lpath):
+            state, provenance = "unlocked", "unlocked"
+            help_text = "unlocked by an expert"
+        elif rewrite is not None and _equal(value, rewrite.value):
+            state, provenance, origin = "locked", "rewritten", rewrite.origin
+            help_text = f"tao-tui wrote this value {rewrite.origin}; it is rewritten on every change"
+        elif nvidia is None or (in_nvidia and _equal(value, nv)):
+            state, provenance = "locked", "nvidia"
+            help_text = "locked at NVIDIA's default"
+        else:
+            state, provenance = "locked", "differs"
+            help_text = (
+                f"locked, but NVIDIA's value is {format_value(nv)}: this file was changed by hand"
+                if in_nvidia
+                else "locked, but NVIDIA's file has no such value: this file was changed by hand"
+            )
+        return Row(
+            name, lpath, value, nv if in_nvidia else value, state, help_text, _type_of(value),
+            provenance=provenance, nvidia=nv, in_nvidia=in_nvidia, origin=origin,
+        )  # fmt: skip
 
     def _param_row(self, p: SafeParamDef, path: str | None = None, value: Any = None) -> Row:
         value = self._current(p) if path is None else value
         default = p.default
         if p.type == "class_mapping" and default is not None:
             default = as_mapping(default, p.path)
+        nvidia = self.nvidia_leaves(p.spec)
+        nv: Any = None
+        in_nvidia = False
+        if nvidia is not None:
+            if p.type in GROUP_TYPES:
+                nv = self._nvidia_group(p)
+                in_nvidia = nv is not None
+            else:
+                cp = canonical_path(path or p.path)
+                in_nvidia = cp in nvidia
+                nv = nvidia.get(cp)
+        if default is None and in_nvidia:
+            default = nv
+        rewrite = self.rewrites.get(f"{p.spec}:{canonical_path(path or p.path)}")
+        origin = None
         if self._is_unlocked(p.spec, p.path):
-            state = "unlocked"
+            state = provenance = "unlocked"
+        elif _same(p, value, default):
+            state, provenance = "editable", "editable"
+        elif rewrite is not None and _equal(value, rewrite.value):
+            state, provenance, origin = "editable", "rewritten", rewrite.origin
         else:
-            state = "editable" if _same(p, value, default) else "changed"
+            state, provenance = "changed", "yours"
         lo, hi = _bounds(p)
         bounds = (lo, hi) if (lo is not None or hi is not None) else None
-        return Row(p.spec, path or p.path, value, default, state, p.help, p.type, bounds)
+        return Row(
+            p.spec, path or p.path, value, default, state, p.help, p.type, bounds,
+            provenance=provenance, nvidia=nv if in_nvidia else default, in_nvidia=in_nvidia or default is not None,
+            origin=origin, safe=True,
+        )  # fmt: skip
+
+    def _nvidia_group(self, p: SafeParamDef) -> Any:
+        doc = self.nvidia_doc(p.spec)
+        if doc is None:
+            return None
+        try:
+            return doc.get_mapping(p.path) if p.type == "class_mapping" else doc.get_list(p.path)
+        except UserError:
+            return None
+
+
+def _under(path: str, group: str) -> bool:
+    return path == group or path.startswith(group + ".") or path.startswith(group + "[")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Spec values compared as TAO reads them: 1 == 1.0, tuples == lists."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.0)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 def _same(p: SafeParamDef, value: Any, default: Any) -> bool:

@@ -23,6 +23,7 @@ from tao_tui.project import (
 )
 from tao_tui.specs import SpecDoc, load_spec
 from tao_tui.specs.netdef import NetworkDef, load_network
+from tao_tui.specs.params import ParamSet, Rewrite, canonical_path, format_value
 from tao_tui.workflow.stages import Pipeline
 
 CLASSES_KINDS = ("classes",)
@@ -75,20 +76,48 @@ def _dataset_root_fix(project: Project, docs: dict[str, SpecDoc], net: NetworkDe
 
 
 def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
-    """Templates + project.params -> the project's spec files (written atomically)."""
+    """Templates + project.params -> the project's spec files (written atomically).
+
+    Returns {spec file name: SpecDoc}. Raises ValidationError / UserError (nothing written) when a
+    value or a cross-field rule fails."""
+    return render_with_provenance(project, write=write)[0]
+
+
+def render_with_provenance(
+    project: Project, *, write: bool = True
+) -> tuple[dict[str, SpecDoc], dict[str, Rewrite]]:
+    """``render_specs`` that also says which values tao-tui itself wrote, and from what.
+
+    Returns (docs, rewrites): rewrites maps ``"<spec>:<canonical path>"`` to a
+    :class:`~tao_tui.specs.params.Rewrite` for every value that is neither NVIDIA's nor one the user
+    set: class blocks regenerated from the class mapping, the dataset-root fix, the retrain spec's
+    values copied from the train spec, earlier stages' outputs chained in (network.yaml ``feeds``) and
+    locked intervals lowered to fit the training length (``rules.fit_intervals``)."""
     from tao_tui.specs import rules
-    from tao_tui.specs.params import ParamSet
 
     net = load_network(project.network)
     docs = template_docs(net)
+    rewrites: dict[str, Rewrite] = {}
     params = ParamSet(net, docs, unlocked=set(project.unlocked))
-    values: dict[str, Any] = dict(_dataset_root_fix(project, docs, net))
+    root_fix = _dataset_root_fix(project, docs, net)
+    values: dict[str, Any] = dict(root_fix)
     values.update(project.params)
     for key, value in values.items():
-        params.set(key, value)
+        before = _snapshot(docs)
+        written = params.set(key, value)
+        own = [(p.spec, canonical_path(p.path)) for p in params.params_for(key)]
+        if key in root_fix and key not in project.params:
+            why = Rewrite("dataset_root", "for your dataset (it has no training/ folder: the dataset-root fix)")
+            _record(rewrites, before, docs, why)
+        elif any(p.type == "class_mapping" for p in params.params_for(key)):
+            why = Rewrite("classes", f"from the class mapping {format_value(written)}")
+            _record(rewrites, before, docs, why, skip=own)
 
     pipe = Pipeline(project, net)
     feeds = pipe.feed_values()
+    feed_stages = [stage.id for stage in pipe.stages for _feed in stage.feeds]
+    if len(feed_stages) != len(feeds):  # feed_values is one row per stage feed, in stage order
+        feed_stages = ["an earlier stage"] * len(feeds)
     for stage in net.stages:
         # the retrain spec follows the user's train spec, starting from the prune stage's output;
         # where the pruned model comes as a flag (ssd, dssd, unet: `-m`) or sits in a field the
@@ -106,20 +135,84 @@ def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
             None,
         )
         if pruned is not None:
+            before = _snapshot(docs)
             docs[stage.spec] = rules.derive_retrain(docs[stage.derived_from], pruned)
+            why = Rewrite("retrain", f"from {stage.derived_from} (the retrain spec follows the train spec)")
+            _record(rewrites, before, docs, why)
     if net.cli != "hydra":  # hydra networks get their inputs as `key=value` overrides instead
-        for spec, path, value in feeds:
+        for (spec, path, value), stage_id in zip(feeds, feed_stages, strict=True):
             if spec in docs:
                 docs[spec].set(path, value)
+                rewrites[f"{spec}:{canonical_path(path)}"] = Rewrite("feed", f"from {stage_id}'s output", value)
 
+    before = _snapshot(docs)
     project.notices = rules.fit_intervals(net, docs)
+    if project.notices:
+        why = Rewrite("interval", "lowered to fit the training length")
+        _record(rewrites, before, docs, why, notices=project.notices)
     problems = rules.check(net, docs)
     if problems:
         raise _combine(problems)
     if write:
         for name, doc in docs.items():
             atomic_write(project.specs_dir / name, doc.render())
-    return docs
+    return docs, rewrites
+
+
+def _snapshot(docs: dict[str, SpecDoc], only: str | None = None) -> dict[str, dict[str, Any]]:
+    return {
+        name: {canonical_path(p): v for p, v in doc.leaves()}
+        for name, doc in docs.items()
+        if only is None or name == only
+    }
+
+
+def _record(
+    rewrites: dict[str, Rewrite],
+    before: dict[str, dict[str, Any]],
+    docs: dict[str, SpecDoc],
+    why: Rewrite,
+    *,
+    skip: list[tuple[str, str]] = (),
+    only: str | None = None,
+    notices: list[str] = (),
+) -> None:
+    """Every leaf that changed (or appeared) since ``before`` was written by tao-tui for ``why``,
+    except those under ``skip`` ((spec, canonical path) of the user's own value)."""
+    after = _snapshot(docs, only)
+    for name, leaves in after.items():
+        old = before.get(name, {})
+        for path, value in leaves.items():
+            if path in old and old[path] == value:
+                continue
+            if any(name == s and (path == g or path.startswith((g + ".", g + "["))) for s, g in skip):
+                continue
+            origin = why.origin
+            for notice in notices:  # "spec: path lowered from 30 to 10 to fit lpath = 10"
+                head, _, tail = notice.partition(" lowered ")
+                if head.startswith(f"{name}: ") and canonical_path(head[len(name) + 2 :]) == path:
+                    origin = f"lowered from {old.get(path)} to fit " + tail.split(" to fit ", 1)[-1]
+            rewrites[f"{name}:{path}"] = Rewrite(why.kind, origin, value)
+
+
+def project_paramset(project: Project) -> ParamSet:
+    """The project's spec files as they are on disk, as a ParamSet whose rows carry the truth:
+    NVIDIA's value from the templates, and what tao-tui rewrote (from ``render_with_provenance``; a
+    project whose values no longer render gets no ``rewritten`` marks, and its rows say ``differs``).
+    A spec file missing from the project is read from NVIDIA's template."""
+    from tao_tui.errors import TaoTuiError
+
+    net = load_network(project.network)
+    nvidia = template_docs(net)
+    try:
+        _docs, rewrites = render_with_provenance(project, write=False)
+    except TaoTuiError:
+        rewrites = {}
+    docs: dict[str, SpecDoc] = {}
+    for name in net.spec_files:
+        path = project.specs_dir / name
+        docs[name] = load_spec(path) if path.is_file() else nvidia[name]
+    return ParamSet(net, docs, unlocked=set(project.unlocked), nvidia=nvidia, rewrites=rewrites)
 
 
 def set_param(root: Path, key: str, value: Any) -> Project:
