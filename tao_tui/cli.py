@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "status": "show the stages of a project and their results",
     "logs": "print (or follow) a stage's log",
     "stop": "stop a running stage",
+    "export-script": "write every stage's `tao` line, in order, as a bash script",
     "doctor": "check this machine: engine, GPU runtime, login, mounts, disk",
 }
 
@@ -45,13 +46,27 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
-            module = importlib.import_module(f"tao_tui.commands.{name}")
+            module = importlib.import_module(f"tao_tui.commands.{name.replace('-', '_')}")
             module.add_arguments(p)
             p.set_defaults(_module=module)
     return parser
 
 
+def _project_dir_form(argv: list[str]) -> list[str]:
+    """``tao-tui DIR [options]`` (a folder, not a command) is ``tao-tui --project DIR [options]``."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("-"):
+            if arg in ("--project",):  # its value is not a command either
+                return argv
+            continue
+        if arg not in COMMANDS:
+            return [*argv[:i], "--project", arg, *argv[i + 1:]]
+        return argv
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = _project_dir_form(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
@@ -67,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interactive(args: argparse.Namespace) -> int:
+    if args.project is not None:
+        _check_project_arg(args.project)
     if args.plain or not sys.stdin.isatty() or not sys.stdout.isatty():
         from tao_tui import prompts
 
@@ -74,6 +91,26 @@ def _interactive(args: argparse.Namespace) -> int:
     from tao_tui.ui.app import run_app
 
     return run_app(project=args.project)
+
+
+def _check_project_arg(text: str) -> None:
+    """A folder given to open must be (inside) a project: say what is wrong and how to fix it."""
+    from pathlib import Path
+
+    from tao_tui.errors import UserError
+    from tao_tui.recent import find_project_root
+
+    path = Path(text).expanduser()
+    if not text.strip():
+        raise UserError("the project folder is empty", "give a folder, e.g. tao-tui ~/tao-projects/detectnet_v2",
+                        field="--project")
+    if not path.exists():
+        raise UserError(f"{text} does not exist (and is not a tao-tui command)",
+                        "check the folder, or see `tao-tui --help` for the commands", field="--project")
+    if not path.is_dir() or find_project_root(path) is None:
+        raise UserError(f"{text} is not a tao-tui project (no project.yaml in it or above it)",
+                        "run `tao-tui` without a folder to create a project, or give a project's folder",
+                        field="--project")
 
 
 if __name__ == "__main__":  # pragma: no cover
