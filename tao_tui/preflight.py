@@ -9,158 +9,140 @@ pretrained model present (with the exact NGC command to fetch it).
 from __future__ import annotations
 
 import re
-import struct
-from collections import Counter
-from dataclasses import dataclass, field
+import shlex
 from pathlib import Path
 
+from tao_tui.dataset import (  # noqa: F401 - re-exported: the dataset scan lives in tao_tui.dataset
+    IMAGE_EXTS,
+    MAX_LABEL_FILES,
+    DatasetScan,
+    Finding,
+    data_format,
+    default_mapping,
+    image_size,
+    scan_dataset,
+)
 from tao_tui.errors import UserError
 from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
+from tao_tui.specs.netdef import load_network
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp")
 HDF5_SIG = b"\x89HDF\r\n\x1a\n"
 ZIP_SIG = b"PK\x03\x04"
-MAX_LABEL_FILES = 20000  # a bounded scan keeps pre-flight fast on big datasets
-
-
-@dataclass
-class Finding:
-    level: str  # pass | warn | fail
-    what: str
-    fix: str | None = None
-    download: tuple[str, Path] | None = None  # (NGC model, dest folder) tao-tui can fetch for the user
-
-    def __str__(self) -> str:
-        text = f"[{self.level}] {self.what}"
-        return text + (f"\n        fix: {self.fix}" if self.fix else "")
-
-
-@dataclass
-class DatasetScan:
-    images: int = 0
-    labels: int = 0
-    classes: Counter = field(default_factory=Counter)
-    raw_names: set[str] = field(default_factory=set)
-    findings: list[Finding] = field(default_factory=list)
-    sizes: Counter = field(default_factory=Counter)  # (width, height) of a sample of the images
-
-
-def _find_kitti_dirs(root: Path) -> tuple[Path, Path] | None:
-    for base in (root, root / "training"):
-        for img, lab in (("image_2", "label_2"), ("images", "labels")):
-            if (base / img).is_dir() and (base / lab).is_dir():
-                return base / img, base / lab
-    return None
+TRAINING_TASKS = frozenset({"train"})  # stage tasks that train (network.yaml `task:`; retrain stages too)
 
 
 def scan_kitti(root: Path) -> DatasetScan:
-    """Every label line has 15 fields, boxes are x1<x2 and y1<y2, and images pair with labels."""
-    scan = DatasetScan()
-    dirs = _find_kitti_dirs(root)
-    if dirs is None:
-        scan.findings.append(Finding(
-            "fail", f"no KITTI layout in {root} (expected image_2/ and label_2/, or training/image_2 and training/label_2)",
-            "put images in <dataset>/image_2 and one <name>.txt label file per image in <dataset>/label_2"))
-        return scan
-    img_dir, lab_dir = dirs
-    images = {p.stem: p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_EXTS}
-    labels = {p.stem: p for p in lab_dir.iterdir() if p.suffix == ".txt"}
-    scan.images, scan.labels = len(images), len(labels)
-    no_label = sorted(set(images) - set(labels))
-    no_image = sorted(set(labels) - set(images))
-    if no_label:
-        scan.findings.append(Finding("fail", f"{len(no_label)} images have no label file (e.g. {images[no_label[0]].name})",
-                                     f"add {lab_dir}/{no_label[0]}.txt, or remove the image"))
-    if no_image:
-        scan.findings.append(Finding("warn", f"{len(no_image)} label files have no image (e.g. {no_image[0]}.txt)",
-                                     "check the image extension and the file names"))
-    exts = Counter(p.suffix for p in images.values())
-    if len(exts) > 1:
-        scan.findings.append(Finding("warn", f"mixed image extensions {dict(exts)}: TAO reads one extension only",
-                                     "convert the images to one format"))
-    bad_fields = bad_boxes = 0
-    first_bad = None
-    for i, (_stem, path) in enumerate(sorted(labels.items())):
-        if i >= MAX_LABEL_FILES:
-            break
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for n, line in enumerate(text.splitlines(), 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 15:
-                bad_fields += 1
-                first_bad = first_bad or f"{path.name} line {n} has {len(parts)} fields"
-                continue
-            scan.raw_names.add(parts[0])
-            scan.classes[parts[0].lower()] += 1
-            try:
-                x1, y1, x2, y2 = (float(v) for v in parts[4:8])
-            except ValueError:
-                bad_fields += 1
-                first_bad = first_bad or f"{path.name} line {n}: the box is not 4 numbers"
-                continue
-            if x1 >= x2 or y1 >= y2:
-                bad_boxes += 1
-    if bad_fields:
-        scan.findings.append(Finding("fail", f"{bad_fields} label lines are not KITTI ({first_bad}; KITTI needs 15 fields)",
-                                     "write: class truncated occluded alpha x1 y1 x2 y2 h w l x y z rot_y; "
-                                     "a 16th field is usually a score column from a detector's output"))
-    if bad_boxes:
-        scan.findings.append(Finding("warn", f"{bad_boxes} boxes have x1>=x2 or y1>=y2 and will be dropped silently",
-                                     "are your labels x,y,w,h? KITTI wants x1 y1 x2 y2 in pixels"))
-    sizes = Counter(s for s in (image_size(p) for p in list(images.values())[:200]) if s)
-    scan.sizes = sizes
-    if sizes:
-        scan.findings.append(Finding("pass", "image sizes: " + ", ".join(f"{w}x{h} ({c})" for (w, h), c in sizes.most_common(3))))
-    if not scan.findings or all(f.level == "pass" for f in scan.findings):
-        scan.findings.append(Finding("pass", f"dataset: {scan.images} images, {scan.labels} label files, "
-                                             f"classes {dict(scan.classes.most_common())}"))
-    return scan
+    """The KITTI scan of :func:`tao_tui.dataset.scan_dataset`; no layout found is a failed finding, not
+    an exception (every label line has 15 fields, boxes are x1<x2 and y1<y2, images pair with labels)."""
+    return scan_for_preflight(root, "kitti")
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """Width and height from the PNG/JPEG header, without decoding the image."""
+def scan_for_preflight(root: Path, fmt: str | None) -> DatasetScan:
+    """``scan_dataset(root, fmt=fmt)`` whose errors become one failed Finding (pre-flight never raises)."""
     try:
-        with path.open("rb") as fh:
-            head = fh.read(32)
-            if head.startswith(b"\x89PNG\r\n\x1a\n"):
-                return struct.unpack(">II", head[16:24])
-            if head[:2] == b"\xff\xd8":
-                fh.seek(2)
-                while True:
-                    marker = fh.read(2)
-                    if len(marker) < 2 or marker[0] != 0xFF:
-                        return None
-                    if marker[1] in (0xC0, 0xC1, 0xC2):
-                        data = fh.read(7)
-                        h, w = struct.unpack(">HH", data[3:7])
-                        return w, h
-                    (length,) = struct.unpack(">H", fh.read(2))
-                    fh.seek(length - 2, 1)
-    except (OSError, struct.error):
+        return scan_dataset(Path(root), fmt=fmt)
+    except UserError as err:
+        return DatasetScan(root=Path(root), findings=[Finding("fail", err.message, err.fix)])
+
+
+def project_scan(project: Project) -> DatasetScan | None:
+    """The project's dataset scanned in the format its network reads (KITTI or COCO); None when the
+    project has no dataset or the network reads another format (not checked here)."""
+    if not project.dataset:
         return None
+    fmt = data_format(load_network(project.network).task_name)
+    if fmt not in ("kitti", "coco"):
+        return None
+    return scan_for_preflight(Path(project.dataset), fmt)
+
+
+def class_mapping_of(project: Project, net=None, spec: str | None = None) -> list[tuple[str, str]] | None:
+    """The class mapping the project's spec files hold (SOURCE, TARGET pairs): the network's safe
+    ``class_mapping`` parameter (or a ``class_list``, each name mapped to itself), read from ``spec`` when
+    it has one, else from the first spec that does. None when the network has no class parameter."""
+    from tao_tui.specs import load_spec
+
+    net = net or load_network(project.network)
+    params = [p for p in net.safe_params if p.type in ("class_mapping", "class_list")]
+    params.sort(key=lambda p: (p.spec != spec, p.type != "class_mapping"))
+    for p in params:
+        path = project.specs_dir / p.spec
+        if not path.is_file():
+            continue
+        doc = load_spec(path)
+        if not doc.has(p.path):
+            continue
+        if p.type == "class_mapping":
+            return doc.get_mapping(p.path)
+        return [(str(n), str(n)) for n in doc.get_list(p.path)]
     return None
 
 
-def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]]) -> list[Finding]:
-    out = []
-    for src, _ in mapping:
-        if src != src.lower():
-            out.append(Finding("fail", f"class '{src}' has capitals: TAO lower-cases label names, so it never matches "
-                                       "and that class trains to 0 mAP", f"use '{src.lower()}'"))
-        elif scan.classes and src not in scan.classes:
-            out.append(Finding("warn", f"class '{src}' of the mapping is not in any label file",
-                               f"labels have: {', '.join(sorted(scan.classes))}"))
-    unmapped = sorted(set(scan.classes) - {s.lower() for s, _ in mapping})
+def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]], *, trains: bool = False,
+                  nvidia_default: list[tuple[str, str]] | None = None, project_root: Path | None = None
+                  ) -> list[Finding]:
+    """The class mapping (SOURCE, TARGET pairs) against the classes the labels hold.
+
+    For a stage that trains (``trains``), labelled classes left unmapped, a target class no labelled
+    object maps to, and capitals are failures whose fix is the exact `tao-tui set --classes ...` line;
+    otherwise they are warnings. Sources with no labels are reported (as NVIDIA's default classes when
+    they come from ``nvidia_default``). TAO lower-cases KITTI class names (kitti_converter_lib.py), so a
+    source with capitals never matches. Returns [] when the scan found no objects."""
+    from tao_tui.workflow.create import format_classes
+
+    level = "fail" if trains else "warn"
+    # a sampled scan may have missed a rare class: absence is then only a warning
+    absent_level = "warn" if scan.sampled else level
+    out: list[Finding] = []
+    labelled = scan.classes
+    nvidia_sources = {s for s, _ in (nvidia_default or [])}
+    suggestion = suggest_mapping(scan, mapping)
+    where = f" --project {shlex.quote(str(project_root))}" if project_root else ""
+    fix_cmd = f"tao-tui set --classes {shlex.quote(format_classes(suggestion))}{where}" if suggestion else None
+    capitals = [n for pair in mapping for n in pair if n != n.lower()]
+    if capitals:
+        out.append(Finding(level if trains else "fail",
+                           f"class '{capitals[0]}' has capitals: TAO lower-cases label names, so it never matches "
+                           "and that class trains to 0 mAP", fix_cmd or f"use '{capitals[0].lower()}'"))
+    if not labelled:
+        return out
+    absent = [s for s, _ in mapping if s.lower() not in labelled]
+    if absent:
+        nv = [s for s in absent if s in nvidia_sources]
+        other = [s for s in absent if s not in nvidia_sources]
+        if nv:
+            out.append(Finding("warn", f"NVIDIA's default classes {', '.join(nv)} are not in your labels "
+                                       "(they come from NVIDIA's KITTI example)",
+                               fix_cmd or "map your own classes with --classes"))
+        for s in other:
+            out.append(Finding("warn", f"class '{s}' of the mapping is not in any label file",
+                               f"labels have: {', '.join(sorted(labelled))}"))
+    targets: dict[str, list[str]] = {}
+    for s, t in mapping:
+        targets.setdefault(t, []).append(s)
+    empty = [t for t, srcs in targets.items() if not any(s.lower() in labelled for s in srcs)]
+    if empty:
+        out.append(Finding(absent_level, f"target classes {', '.join(empty)} get no labelled objects (no label "
+                                         f"maps to them): the model would learn classes it never sees",
+                           fix_cmd or "map at least one labelled class to each target"))
+    unmapped = sorted(set(labelled) - {s.lower() for s, _ in mapping}, key=lambda n: (-labelled[n], n))
     if unmapped:
-        counts = ", ".join(f"{n} ({scan.classes[n]} boxes)" for n in unmapped[:5])
-        out.append(Finding("warn", f"labels {counts} are not in the class mapping and will be ignored",
-                           "add them with --classes name:target if you want them trained"))
+        counts = ", ".join(f"{n} ({labelled[n]} objects)" for n in unmapped[:5])
+        more = f" and {len(unmapped) - 5} more" if len(unmapped) > 5 else ""
+        out.append(Finding(level, f"labels {counts}{more} are not in the class mapping and will be ignored",
+                           fix_cmd or "add them with --classes name:target"))
     return out
+
+
+def suggest_mapping(scan: DatasetScan, mapping: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``mapping`` with every pair whose source has labels kept (lower-cased), then every labelled class
+    not yet mapped, mapped to itself (most objects first). [] when the scan found no objects."""
+    labelled = scan.classes
+    if not labelled:
+        return []
+    kept = [(s.lower(), t.lower()) for s, t in mapping if s.lower() in labelled]
+    have = {s for s, _ in kept}
+    return kept + [(s, s) for s, _ in default_mapping(scan) if s not in have]
 
 
 OUTPUT_W, OUTPUT_H = "output_image_width", "output_image_height"
@@ -262,32 +244,56 @@ def _canonical(path: str) -> str:
     return path.replace("[0]", "")
 
 
+def nvidia_classes(net) -> list[tuple[str, str]]:
+    """NVIDIA's default class mapping of ``net`` (its network.yaml class parameter's default)."""
+    from tao_tui.specs.params import as_mapping
+
+    for p in net.safe_params:
+        if p.type == "class_mapping" and p.default is not None:
+            return as_mapping(p.default, p.path)
+        if p.type == "class_list" and isinstance(p.default, list):
+            return [(str(n), str(n)) for n in p.default]
+    return []
+
+
+def dataset_class_findings(project: Project, scan: DatasetScan, *, trains: bool, spec: str | None = None
+                           ) -> list[Finding]:
+    """:func:`check_classes` for the project's own class mapping (none when the network has none)."""
+    net = load_network(project.network)
+    mapping = class_mapping_of(project, net, spec)
+    if mapping is None:
+        return []
+    return check_classes(scan, mapping, trains=trains, nvidia_default=nvidia_classes(net),
+                         project_root=project.root)
+
+
 def preflight(project: Project, *, key_set: bool = False) -> list[Finding]:
-    """Every check for ``project``; nothing here starts a container."""
+    """Every check for ``project``; nothing here starts a container. Class-mapping problems are
+    failures here (as before any stage that trains)."""
     from tao_tui.specs import load_spec
 
     findings: list[Finding] = []
     docs = {p.name: load_spec(p) for p in sorted(project.specs_dir.glob("*")) if p.is_file()}
     findings += check_spec_paths(project, docs)
     if project.dataset:
-        scan = scan_kitti(Path(project.dataset))
-        findings += scan.findings
-        for doc in docs.values():
-            mapping_path = "dataset_config.target_class_mapping"
-            if doc.format == "prototxt" and doc.has(mapping_path):
-                findings += check_classes(scan, doc.get_mapping(mapping_path))
-                break
+        scan = project_scan(project)
+        if scan is not None:
+            findings += scan.findings
+            findings += dataset_class_findings(project, scan, trains=True)
     else:
         findings.append(Finding("warn", "no dataset folder set for this project",
-                                "pass --dataset DIR to `tao-tui new` (or set dataset: in project.yaml)"))
+                                "set it: tao-tui set --dataset DIR --project " + shlex.quote(str(project.root))))
     findings += check_pretrained(project, key_set=key_set)
     return findings
 
 
 def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -> list[Finding]:
-    """The checks that matter before ``stage_id`` starts (run by `tao-tui run` and the TUI)."""
+    """The checks that matter before ``stage_id`` starts (run by `tao-tui run`, the TUI and --plain).
+
+    The dataset scan runs before the stage that first reads the dataset (dataset_convert, else the first
+    stage that trains); every stage that trains (network.yaml ``task: train``, retrain included) fails on
+    a class mapping that does not match the labels; dataset_convert only warns about it."""
     from tao_tui.specs import load_spec
-    from tao_tui.specs.netdef import load_network
 
     net = load_network(project.network)
     stage = net.stage(stage_id)
@@ -296,20 +302,21 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         doc = load_spec(project.specs_dir / stage.spec)
         path_params = {(p.spec, _canonical(p.path)) for p in net.safe_params if p.type == "path"}
         findings += check_spec_paths(project, {stage.spec: doc}, path_params)
-    if stage.task == "dataset_convert" and project.dataset:
-        scan = scan_kitti(Path(project.dataset))
-        findings += scan.findings
-        for spec in net.spec_files:
-            if (project.specs_dir / spec).is_file() and spec.endswith(".txt"):
-                findings += check_input_size(load_spec(project.specs_dir / spec), scan,
-                                             stride=16 if net.task_name == "detectnet_v2" else None)
-        for spec in net.spec_files:
-            path = project.specs_dir / spec
-            if path.is_file():
-                doc = load_spec(path)
-                if doc.format == "prototxt" and doc.has("dataset_config.target_class_mapping"):
-                    findings += check_classes(scan, doc.get_mapping("dataset_config.target_class_mapping"))
-                    break
+    trains = stage.task in TRAINING_TASKS
+    reads_first = stage.task == "dataset_convert" or (
+        trains and not any(s.task == "dataset_convert" for s in net.stages)
+    )
+    if (reads_first or trains) and project.dataset:
+        scan = project_scan(project)
+        if scan is not None:
+            if reads_first:
+                findings += scan.findings
+            if stage.task == "dataset_convert" and scan.format == "kitti":
+                for spec in net.spec_files:
+                    if (project.specs_dir / spec).is_file() and spec.endswith(".txt"):
+                        findings += check_input_size(load_spec(project.specs_dir / spec), scan,
+                                                     stride=16 if net.task_name == "detectnet_v2" else None)
+            findings += dataset_class_findings(project, scan, trains=trains, spec=stage.spec)
     if net.pretrained and stage.spec and stage.spec == net.pretrained.spec:
         findings += check_pretrained(project, key_set=key_set)
     findings += check_input_images(project, stage_id)

@@ -1,4 +1,5 @@
-"""`tao-tui set PATH=VALUE... --project DIR`: change safe values of an existing project."""
+"""`tao-tui set PATH=VALUE... [--classes SRC:TARGET,...] [--dataset DIR] --project DIR`: change safe
+values of an existing project (through the same core as `tao-tui new`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="e.g. training_config.num_epochs=80 or dataset.train_data_sources[0].image_dir=/workspace/...")
     p.add_argument("--project", default=".", help="project folder (default: the current folder)")
     p.add_argument("--dataset", help="the host folder with your images and labels (mounted read-only)")
+    p.add_argument("--classes", metavar="SRC:TARGET,...",
+                   help="class mapping, e.g. forklift:forklift,person:person,pallet:forklift (as `new --classes`)")
     p.add_argument("--unlock", action="append", default=[], metavar="PATH",
                    help="expert: allow changing this locked parameter (recorded in the project)")
 
@@ -18,22 +21,26 @@ def run(args: argparse.Namespace) -> int:
     from tao_tui.commands.new import parse_sets
     from tao_tui.project import Project
     from tao_tui.specs.netdef import load_network
-    from tao_tui.workflow.create import set_params
+    from tao_tui.workflow.create import format_classes, parse_classes, set_params
 
     project = Project.load(args.project)
     net = load_network(project.network)
     changes = {}
     for path, value in parse_sets(args.values):
         changes[net.param_key(path)] = value
-    if not changes and not args.dataset and not args.unlock:
+    classes = parse_classes(args.classes) if args.classes is not None else None
+    if not changes and not args.dataset and not args.unlock and classes is None:
         from tao_tui.errors import UserError
 
-        raise UserError("nothing to set", "give PATH=VALUE pairs and/or --dataset DIR", field="values")
-    project = set_params(project.root, changes, unlock=args.unlock, dataset=args.dataset)
+        raise UserError("nothing to set", "give PATH=VALUE pairs, --classes SRC:TARGET,... and/or --dataset DIR",
+                        field="values")
+    project = set_params(project.root, changes, unlock=args.unlock, dataset=args.dataset, classes=classes)
     if args.dataset:
         print(f"dataset: {project.dataset} (mounted at /workspace/tao-experiments/data)")
     for notice in project.notices:
         print(f"note: {notice}")
     for key, value in changes.items():
         print(f"set {key} = {value}")
+    if classes is not None:
+        print(f"set classes = {format_classes(classes)}")
     return 0

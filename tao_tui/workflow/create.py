@@ -22,7 +22,7 @@ from tao_tui.project import (
     new_project_id,
 )
 from tao_tui.specs import SpecDoc, load_spec
-from tao_tui.specs.netdef import NetworkDef, load_network
+from tao_tui.specs.netdef import NetworkDef, load_network, project_network
 from tao_tui.specs.params import ParamSet, Rewrite, canonical_path, format_value
 from tao_tui.workflow.stages import Pipeline
 
@@ -95,7 +95,7 @@ def render_with_provenance(
     locked intervals lowered to fit the training length (``rules.fit_intervals``)."""
     from tao_tui.specs import rules
 
-    net = load_network(project.network)
+    net = project_network(project)
     docs = template_docs(net)
     rewrites: dict[str, Rewrite] = {}
     params = ParamSet(net, docs, unlocked=set(project.unlocked))
@@ -139,7 +139,7 @@ def render_with_provenance(
             docs[stage.spec] = rules.derive_retrain(docs[stage.derived_from], pruned)
             why = Rewrite("retrain", f"from {stage.derived_from} (the retrain spec follows the train spec)")
             _record(rewrites, before, docs, why)
-    if net.cli != "hydra":  # hydra networks get their inputs as `key=value` overrides instead
+    if not net.uses_overrides:  # hydra and NeMo networks get their inputs as `key=value` overrides
         for (spec, path, value), stage_id in zip(feeds, feed_stages, strict=True):
             if spec in docs:
                 docs[spec].set(path, value)
@@ -202,7 +202,7 @@ def project_paramset(project: Project) -> ParamSet:
     A spec file missing from the project is read from NVIDIA's template."""
     from tao_tui.errors import TaoTuiError
 
-    net = load_network(project.network)
+    net = project_network(project)
     nvidia = template_docs(net)
     try:
         _docs, rewrites = render_with_provenance(project, write=False)
@@ -222,13 +222,19 @@ def set_param(root: Path, key: str, value: Any) -> Project:
 
 
 def set_params(
-    root: Path, changes: dict[str, Any], unlock: list[str] = (), dataset: str | None = None
+    root: Path,
+    changes: dict[str, Any],
+    unlock: list[str] = (),
+    dataset: str | None = None,
+    classes: list[tuple[str, str]] | None = None,
 ) -> Project:
-    """``set_param`` for several values at once (and explicit expert unlocks, recorded; and the
-    dataset folder, whose mount the launcher file follows)."""
+    """``set_param`` for several values at once (and explicit expert unlocks, recorded; the dataset
+    folder, whose mount the launcher file follows; and a class mapping, set as `new --classes` does)."""
     with Project.locked(root) as project:
         project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
         project.params.update(changes)
+        if classes is not None:
+            project.params.update(class_params(load_network(project.network), classes))
         if dataset is not None:
             project.dataset = _dataset_dir(dataset)
         render_specs(project)
@@ -251,21 +257,52 @@ def _combine(problems: list[ValidationError]) -> UserError:
     return UserError(f"{len(problems)} problems in the spec values:\n" + "\n".join(lines), "fix each value above")
 
 
-def parse_classes(text: str) -> list[tuple[str, str]]:
-    """``car:car,truck:car,pedestrian`` -> [(car, car), (truck, car), (pedestrian, pedestrian)]."""
+CLASSES_FIX = "write SOURCE:TARGET pairs separated by commas, e.g. car:car, truck:car, pedestrian"
+
+
+def parse_classes(text: str, field: str = "--classes") -> list[tuple[str, str]]:
+    """The one class-mapping notation -> (SOURCE, TARGET) pairs, in order.
+
+    ``"car:car, truck:car, pedestrian"`` -> [(car, car), (truck, car), (pedestrian, pedestrian)]:
+    SOURCE = a class name as the labels hold it (lower-case: TAO lower-cases KITTI names), TARGET = the
+    model's class; a bare name maps to itself. Inverse of :func:`format_classes`. Raises ValidationError
+    (naming ``field``) for an empty mapping, a pair without a source, or a pair with two colons; the
+    names themselves are checked where they are written (ParamSet)."""
     pairs = []
-    for item in text.split(","):
+    for item in str(text).split(","):
         item = item.strip()
         if not item:
             continue
         src, _, tgt = item.partition(":")
         src, tgt = src.strip(), (tgt.strip() or src.strip())
         if not src:
-            raise ValidationError("--classes", f"'{item}' has no source class name", "write SOURCE:TARGET, e.g. truck:car")
+            raise ValidationError(field, f"'{item}' has no source class name", CLASSES_FIX)
+        if ":" in tgt or any(c in item for c in "[]'\"()"):
+            raise ValidationError(field, f"'{item}' is not SOURCE:TARGET", CLASSES_FIX)
         pairs.append((src, tgt))
     if not pairs:
-        raise ValidationError("--classes", "no classes given", "write e.g. --classes car:car,truck:car,pedestrian")
+        raise ValidationError(field, "no classes given", CLASSES_FIX)
     return pairs
+
+
+def format_classes(pairs) -> str:
+    """(SOURCE, TARGET) pairs -> ``"car:car, truck:car"``: the one notation tao-tui shows a class
+    mapping in (CLI, --plain, the wizard, `spec show`); :func:`parse_classes` reads it back."""
+    return ", ".join(f"{src}:{tgt}" for src, tgt in pairs)
+
+
+def class_params(net: NetworkDef, classes: list[tuple[str, str]], field: str = "--classes") -> dict[str, Any]:
+    """The project params a class mapping sets: every ``class_mapping`` safe parameter gets the pairs;
+    without one, every ``class_list`` gets the target names (once each, in order). The same values
+    whether they come from `tao-tui new --classes`, `tao-tui set --classes`, --plain or the wizard.
+    Raises ValidationError when the network has no class parameter."""
+    mapping = [p for p in net.safe_params if p.type == "class_mapping"]
+    lists = [p for p in net.safe_params if p.type == "class_list"]
+    targets = mapping or lists
+    if not targets:
+        raise ValidationError(field, f"{net.name} has no class list to set", "leave --classes out")
+    names = list(dict.fromkeys(t for _, t in classes))
+    return {p.key: [list(x) for x in classes] if p.type == "class_mapping" else list(names) for p in targets}
 
 
 def create_project(
@@ -306,16 +343,17 @@ def create_project(
         user=user,
         unlocked=list(unlock),
     )
+    if net.specs == "download" and (sets or classes is not None):
+        raise UserError(
+            f"{network}'s spec files are not here yet: NVIDIA ships them inside the container",
+            "create the project without --set/--classes, run `tao-tui run download_specs --project DIR`, "
+            "then `tao-tui set --project DIR PATH=VALUE`",
+            field="--set",
+        )
     for path, value in sets:
         project.params[net.param_key(path)] = value
     if classes is not None:
-        mapping = [p for p in net.safe_params if p.type == "class_mapping"]
-        lists = [p for p in net.safe_params if p.type == "class_list"]
-        targets = mapping or lists
-        if not targets:
-            raise ValidationError("--classes", f"{network} has no class list to set", "leave --classes out")
-        for p in targets:
-            project.params[p.key] = [list(x) for x in classes] if p.type == "class_mapping" else [t for _, t in classes]
+        project.params.update(class_params(net, classes))
     render_specs(project)  # validates everything before anything is saved
     for sub in ("results", "runs"):
         (root / sub).mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,20 @@ def _kitti(root: Path, labels: dict[str, str]) -> Path:
 
 def test_good_kitti_dataset(tmp_path):
     scan = scan_kitti(_kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n",
-                                              "1": "Pedestrian 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
+                                              "1": "pedestrian 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
     assert scan.images == 2 and scan.labels == 2
-    assert dict(scan.classes) == {"car": 1, "pedestrian": 1}  # lower-cased, as dataset_convert does
+    assert dict(scan.classes) == {"car": 1, "pedestrian": 1}
     assert all(f.level == "pass" for f in scan.findings)
     assert image_size(tmp_path / "d/image_2/0.png") == (1248, 384)
+
+
+def test_capitalised_names_are_lower_cased_and_warned(tmp_path):
+    scan = scan_kitti(_kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n",
+                                              "1": "Pedestrian 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
+    assert dict(scan.classes) == {"car": 1, "pedestrian": 1}  # lower-cased, as dataset_convert does
+    assert dict(scan.raw_names) == {"car": 1, "Pedestrian": 1}
+    (warn,) = [f for f in scan.findings if f.level != "pass"]
+    assert warn.level == "warn" and "capitals" in warn.what and "label_2/1.txt line 1" in warn.what
 
 
 def test_bad_label_lines_and_missing_pairs(tmp_path):
@@ -36,19 +45,62 @@ def test_bad_label_lines_and_missing_pairs(tmp_path):
     (root / "image_2" / "2.png").write_bytes(PNG_1248x384)  # no label
     scan = scan_kitti(root)
     text = "\n".join(str(f) for f in scan.findings)
-    assert "0.txt line 1 has 16 fields" in text and "score column" in text
-    assert "1 images have no label file (e.g. 2.png)" in text
-    assert "1 boxes have x1>=x2" in text
-    assert scan_kitti(tmp_path / "nothing").findings[0].level == "fail"
+    assert "label_2/0.txt line 1 has 16 fields" in text and "score column" in text
+    assert "1 images have no label file (e.g. image_2/2.png has no label_2/2.txt)" in text
+    assert "1 boxes with x1>=x2 or y1>=y2" in text
+    nothing = scan_kitti(tmp_path / "nothing")
+    assert nothing.findings[0].level == "fail" and "does not exist" in nothing.findings[0].what
 
 
 def test_class_names_against_the_mapping(tmp_path):
     scan = scan_kitti(_kitti(tmp_path / "d", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"
                                                    "helmet 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"}))
-    text = "\n".join(str(f) for f in check_classes(scan, [("Car", "car"), ("truck", "car")]))
+    findings = check_classes(scan, [("Car", "car"), ("truck", "car")])
+    text = "\n".join(str(f) for f in findings)
     assert "'Car' has capitals" in text and "0 mAP" in text
     assert "'truck' of the mapping is not in any label file" in text
-    assert "helmet (1 boxes) are not in the class mapping" in text
+    assert "helmet (1 objects) are not in the class mapping" in text
+    # not a stage that trains: only the capitals fail
+    assert [f.level for f in findings if "helmet" in f.what] == ["warn"]
+
+
+def test_a_mapping_that_misses_the_labels_fails_a_stage_that_trains(tmp_path):
+    """Forklift/Person/Pallet labels with NVIDIA's car/cyclist/pedestrian mapping: train and retrain
+    fail with the exact `tao-tui set --classes` line; dataset_convert only warns."""
+    from tests.datasets import make_kitti
+
+    data = make_kitti(tmp_path / "data a", n=3)
+    root = tmp_path / "my proj"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0",
+                 "--dataset", str(data), "--yes"]) == 0
+    project = Project.load(root)
+    for stage in ("train", "retrain"):
+        fails = [f for f in preflight_stage(project, stage) if f.level == "fail" and "class" in f.what]
+        text = "\n".join(str(f) for f in fails)
+        assert "labels forklift (2 objects), pallet (2 objects), person (2 objects) are not in the class mapping" in text
+        assert "target classes car, cyclist, pedestrian get no labelled objects" in text
+        assert f"tao-tui set --classes 'forklift:forklift, pallet:pallet, person:person' --project '{root}'" in text
+    convert = preflight_stage(project, "dataset_convert")
+    assert not [f for f in convert if f.level == "fail" and "class" in f.what]
+    nvidia = [f for f in convert if "NVIDIA's default classes" in f.what]
+    assert nvidia and "car, cyclist, pedestrian, person_sitting, van" in nvidia[0].what
+    # the fix it prints works, and then nothing about classes is left
+    assert main(["set", "--classes", "forklift:forklift, pallet:pallet, person:person", "--project", str(root)]) == 0
+    assert not [f for f in preflight_stage(Project.load(root), "train") if "class" in f.what]
+
+
+def test_a_target_with_no_labels_fails_training_but_merged_sources_pass(tmp_path):
+    from tests.datasets import make_kitti
+
+    scan = scan_kitti(make_kitti(tmp_path / "d", n=3))
+    ok = check_classes(scan, [("forklift", "forklift"), ("person", "person"), ("pallet", "forklift")], trains=True)
+    assert ok == []
+    bad = check_classes(scan, [("forklift", "forklift"), ("person", "person"), ("pallet", "pallet"),
+                               ("helmet", "helmet")], trains=True)
+    assert [f.level for f in bad if "helmet get no labelled objects" in f.what] == ["fail"]
+    assert any(f.level == "fail" and "capitals" in f.what
+               for f in check_classes(scan, [("forklift", "Forklift"), ("person", "person"), ("pallet", "pallet")],
+                                      trains=True))
 
 
 def test_model_file_signatures(tmp_path):
@@ -65,7 +117,7 @@ def test_model_file_signatures(tmp_path):
 def _project(tmp_path: Path) -> Path:
     assert main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "p"), "--tao-version", "5.0.0",
                  "--dataset", str(_kitti(tmp_path / "data", {"0": "car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n"})),
-                 "--yes"]) == 0
+                 "--classes", "car:car", "--yes"]) == 0
     return tmp_path / "p"
 
 
@@ -119,7 +171,7 @@ def test_doctor_reports_the_projects_preflight(tmp_path, monkeypatch):
     checks = _project_checks(str(_project(tmp_path)))
     assert any(c.status == "fail" and "pretrained model not found" in c.detail and "ngc registry" in c.fix
                for c in checks)
-    assert any(c.status == "pass" and c.detail.startswith("dataset: 1 images") for c in checks)
+    assert any(c.status == "pass" and c.detail.startswith("dataset (KITTI: image_2 + label_2): 1 images") for c in checks)
 
 
 def test_inference_images_must_exist(tmp_path, monkeypatch):
