@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--status", action="store_true", help="read FILE as status.json (default: detect)")
     kind.add_argument("--log", action="store_true", help="read FILE as console output (default: detect)")
     parser.add_argument(
-        "--summary", action="store_true", help="end with one line: epoch, loss, best mAP, done"
+        "--summary",
+        action="store_true",
+        help="end with one line: epoch, step, loss, mAP, ETA and whether the log says the stage ended",
     )
 
 
@@ -54,15 +56,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(state) -> str:
-    parts = []
-    if state.max_epoch:
-        parts.append(f"epoch {state.epochs_done or 0}/{state.max_epoch}")
+    """The line ``tao-tui status`` and the wizard show (``ProgressState.summary``), then how the
+    log ends: a log alone cannot say the run finished (only the container's exit can)."""
+    parts = [p for p in (state.summary(),) if p]
     fraction = state.fraction
     if fraction is not None:
         parts.append(f"{fraction:.0%}")
-    if state.loss is not None:
-        parts.append(f"loss {state.loss:.6g}")
-    if state.best_map is not None:
-        parts.append(f"best mAP {state.best_map:.4g}")
-    parts.append("failed" if state.error else ("done" if state.done else "not finished"))
+    if state.error is not None:
+        parts.append("failed: the log shows an error")
+    elif state.done:
+        parts.append(f"ended: {state.done_message}" if state.done_message else "ended")
+    else:
+        parts.append("no end in the log")
     return "summary   " + "  ".join(parts)

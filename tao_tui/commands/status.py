@@ -11,8 +11,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def progress_of(project, run_id: str | None) -> str | None:
-    """The run's progress line, folded from its events.jsonl (epoch, loss, mAP, ETA)."""
+def progress_of(project, run_id: str | None, exit_code: int | None = None, stopped: bool = False) -> str | None:
+    """The run's progress line, folded from its events.jsonl by ``ProgressState`` (epoch, loss,
+    mAP, ETA), the same fold as ``tao-tui progress --summary`` and the wizard; ``exit_code``: the
+    container's exit when it has ended (no ETA then)."""
     if not run_id:
         return None
     from tao_tui.progress import ProgressEvent, ProgressState
@@ -27,6 +29,8 @@ def progress_of(project, run_id: str | None) -> str | None:
                 state.apply(ProgressEvent.from_dict(json.loads(line)))
             except (ValueError, TypeError):
                 continue  # a line cut by a crash
+    if exit_code is not None:
+        state.set_exit(exit_code, stopped)
     return state.summary() or None
 
 
@@ -50,7 +54,12 @@ def stage_rows(project) -> list[dict]:
             "exit_code": st.exit_code if st else None,
             "message": st.message if st else None,
             "outputs": st.outputs if st else {},
-            "progress": progress_of(project, st.run_id if st else None),
+            "progress": progress_of(
+                project,
+                st.run_id if st else None,
+                st.exit_code if st else None,
+                bool(st and st.status == "stopped"),
+            ),
             "command": line,
         })
     return rows

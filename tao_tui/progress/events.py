@@ -28,6 +28,10 @@ class ProgressEvent:
     rate: float | None = None  # iterations per second (tqdm bars)
     kpi: dict[str, float] | None = None  # named numbers: pruning_ratio, precision, num_images_train...
     class_map: dict[str, str] | None = None  # dataset_convert: label in GT -> label in tfrecords
+    # unix seconds (whole seconds) of the log line that completed the event, read from its engine
+    # timestamp (tao-tui's run log) or TAO's logger timestamp; None when the line has none. Only the
+    # differences matter (the pace of training), so a container's local-time logger clock is fine.
+    time: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> ProgressEvent:
@@ -140,6 +144,29 @@ def _to_int(value: object) -> int | None:
     if number is None or abs(number) > 1e15:
         return None
     return int(number)
+
+
+_DAY_CACHE: dict[str, int] = {}
+
+
+def line_time(line: str) -> float | None:
+    """Unix seconds (whole seconds) of a line that starts with a timestamp: the engine's RFC 3339
+    ``2026-11-28T02:12:15.832199016Z`` (UTC) or a logger's ``2024-08-14 04:30:31,803`` (taken as
+    UTC: only differences are used). None when the line does not start with one."""
+    if line[4:5] != "-" or line[13:14] != ":" or line[10:11] not in ("T", " "):
+        return None
+    day = _DAY_CACHE.get(line[:10])
+    try:
+        if day is None:
+            import calendar
+
+            day = calendar.timegm((int(line[:4]), int(line[5:7]), int(line[8:10]), 0, 0, 0))
+            if len(_DAY_CACHE) > 64:
+                _DAY_CACHE.clear()
+            _DAY_CACHE[line[:10]] = day
+        return float(day + int(line[11:13]) * 3600 + int(line[14:16]) * 60 + int(line[17:19]))
+    except ValueError:
+        return None
 
 
 def _clip(text: str, limit: int = 400) -> str:

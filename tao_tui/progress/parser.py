@@ -17,7 +17,7 @@ from tao_tui.progress.dataset_convert import (
 )
 from tao_tui.progress.detectnet import _MEAN_AP, _VAL_COST, DetectnetMixin
 from tao_tui.progress.error_rules import _GENERIC_FIX, ErrorRule, match_error
-from tao_tui.progress.events import ProgressEvent, _clip, _to_float
+from tao_tui.progress.events import ProgressEvent, _clip, _to_float, line_time
 from tao_tui.progress.gate import (
     _ENGINE_TS,
     _LEVEL_PREFIXES,
@@ -48,7 +48,17 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
     """Stateful: one per run. Feed console lines with :meth:`feed_line` and/or status.json lines
     with :meth:`feed_status_line`; call :meth:`flush` at the end of input."""
 
-    def __init__(self) -> None:
+    def __init__(self, epoch_base: int | None = None) -> None:
+        """``epoch_base``: how the run's status.json counts epochs. None: detect (a ``step`` key
+        = PyTorch 6.x/7.x, 0-based epoch and ``max_epoch = max_epochs - 1``; "Training loop in
+        progress" = PyTorch, 0-based; else TF1, epochs done). 0: PyTorch 0-based (6.x on).
+        1: PyTorch 5.0-5.5, whose status logger increments its counter before writing, so
+        ``epoch`` is already the count of epochs done and ``max_epoch`` the number of epochs
+        (reference/backend-truth.md X8: PYT50 ``core/callbacks/loggers.py:113-116``, PYT55
+        ``loggers.py:117,124``). Console lines are not affected."""
+        if epoch_base not in (None, 0, 1):
+            raise ValueError(f"epoch_base must be None, 0 or 1, not {epoch_base!r}")
+        self._epoch_base = epoch_base
         self._mode: str | None = None  # block being collected: val, tb, classmap, objects, ...
         self._mode_lines = 0
         # validation block
@@ -78,15 +88,33 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
         self._status_pyt = 0
         self._last_kpi: str | None = None
         self._last_cat: str | None = None
+        # the time of the last timestamped line that completed events (cached per second)
+        self._time_key = ""
+        self._time: float | None = None
 
     # ---------------------------------------------------------------- console lines
 
     def feed_line(self, line: str) -> list[ProgressEvent]:
-        """Events completed by one console line (any of them may be empty)."""
+        """Events completed by one console line (any of them may be empty). ``line``: as the
+        container printed it, or as the run log stores it (``<RFC3339Nano> <line>``); the events of
+        a timestamped line carry its time (``ProgressEvent.time``, for the pace of training)."""
         events: list[ProgressEvent] = []
+        if self._mode is None and not _gate(line):
+            return events
+        self._feed(line, events)
+        if events and line[4:5] == "-":
+            key = line[:19]
+            if key != self._time_key:
+                self._time_key, self._time = key, line_time(line)
+            t = self._time
+            if t is not None:
+                for ev in events:
+                    if ev.time is None:
+                        ev.time = t
+        return events
+
+    def _feed(self, line: str, events: list[ProgressEvent]) -> None:
         if self._mode is None:
-            if not _gate(line):
-                return events
             # fast paths for the line shapes that dominate training output; they read the raw
             # line (engine timestamp, logger prefix and ESC[A remnants do not disturb the regex)
             if "\r" not in line:
@@ -102,26 +130,25 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
                         and line.startswith(last, pos)
                         and not line[pos + len(last) : pos + len(last) + 1].isdecimal()
                     ):
-                        return events
+                        return
                     m = _TF_STEP_SEARCH(line)
                     if m is not None:
                         self._tf_step(m.group(0), m.groups(), events)
-                        return events
+                        return
                 elif "%" in line and "%|" in line:  # the one-character test is a memchr
                     if "Epoch " in line:
                         if self._bar(line, events, 0):
-                            return events
+                            return
                     else:  # Validation/test/predict bars are not training steps
                         m = _TQDM_END_SEARCH(line)
                         if m is not None and not line[m.end() :].replace("\x1b[A", "").strip():
-                            return events
+                            return
                 elif "Samples / sec: " in line:
                     m = _SAMPLES_SEARCH(line)
                     if m is not None:
                         self._samples(line, m, events)
-                        return events
+                        return
         self._handle(_clean(line), events, 0)
-        return events
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
         """Events completed by a batch of console lines (same as ``feed_line`` on each)."""

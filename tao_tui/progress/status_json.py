@@ -49,9 +49,12 @@ class StatusJsonMixin:
 
         if "epoch" in d and ("max_epoch" in d or "eta" in d):
             epoch, max_epoch = _to_int(d.get("epoch")), _to_int(d.get("max_epoch"))
-            if self._status_pyt:
-                epoch = epoch + 1 if epoch is not None else None
-            if self._status_pyt == 2:
+            base = self._epoch_base
+            if base == 1:
+                pass  # PyTorch 5.0-5.5: the count of epochs done, max_epoch = num_epochs (X8)
+            elif base == 0 or self._status_pyt:
+                epoch = epoch + 1 if epoch is not None else None  # 0-based index -> epochs done
+            if base != 1 and self._status_pyt == 2:
                 max_epoch = max_epoch + 1 if max_epoch is not None else None
             if epoch is not None and max_epoch is not None:
                 epoch = min(epoch, max_epoch)
