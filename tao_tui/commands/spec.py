@@ -1,9 +1,14 @@
 """`tao-tui spec check|show|diff`: look at spec files without the UI.
 
 - ``check FILE|DIR...``: every file must parse and render back byte for byte (lossless round trip).
-- ``show FILE [--network N]``: the tree as ``path = value`` lines; with a network the safe values are
-  marked ``[editable]`` (bounds, help) and every other value ``[locked: NVIDIA default]``.
+- ``show FILE [--network N]``: the tree as ``path = value`` lines; with a network each value says where
+  it comes from (``params.PROVENANCES``): ``[editable]`` / ``[yours; …]`` safe values (bounds, help),
+  ``[locked: NVIDIA's value]``, ``[locked; NVIDIA's value is 1248]`` (a hand-edited file),
+  ``[rewritten by tao-tui from …]`` (a project's chained paths and class blocks), ``[UNLOCKED …]``.
 - ``diff FILE [TEMPLATE]``: a unified diff against NVIDIA's template (exit 0 identical, 1 different).
+- A file under another name is matched to NVIDIA's template of the same kind, in a sub-folder too
+  (classification_tf1 ``tao_voc/``), by name or by content, with a note on stderr.
+- ``check`` and ``show`` warn about class names TAO would not match (``key: "Mask"``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import argparse
 import difflib
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +154,7 @@ def _check(args: argparse.Namespace) -> int:
             problem = roundtrip_problem(path)
             if problem is None:
                 print(f"ok  {path}")
+                _warn_classes({str(path): load(path)})
             else:
                 print(problem, file=sys.stderr)
                 failed += 1
@@ -188,17 +195,10 @@ def _project_data(path: Path) -> dict | None:
 
 
 def fmt_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        parts = []
-        for item in value:
-            if isinstance(item, (list, tuple)) and len(item) == 2:
-                parts.append(f"{item[0]}->{item[1]}")
-            else:
-                parts.append(fmt_value(item))
-        return ", ".join(parts)
-    return str(value)
+    """A value in the one notation the user types (class pairs ``car:car, van:car``)."""
+    from tao_tui.specs.params import format_value
+
+    return format_value(value)
 
 
 def _bounds_text(bounds: tuple[Any, Any] | None) -> str:
@@ -209,37 +209,156 @@ def _bounds_text(bounds: tuple[Any, Any] | None) -> str:
 
 
 def _marker(row) -> str:
-    if row.state == "locked":
-        return "[locked: NVIDIA default]"
-    if row.state == "unlocked":
-        return "[UNLOCKED]"
+    """``[locked: NVIDIA's value]``, ``[locked; NVIDIA's value is 1248]``, ``[rewritten by tao-tui
+    from dataset_convert's output; NVIDIA's value is …]``, ``[UNLOCKED …]`` or, for a safe value,
+    ``[editable] int 1..32: help`` / ``[yours; NVIDIA's default is 4] int 1..32: help``."""
+    if not row.safe:
+        return f"[{row.note}]"
     what = f"{row.type}{_bounds_text(row.bounds)}"
-    changed = f", changed from {fmt_value(row.default)}" if row.state == "changed" else ""
-    return f"[editable{changed}] {what}: {row.help.strip()}"
+    label = "editable" if row.provenance == "editable" else row.note
+    return f"[{label}] {what}: {row.help.strip()}"
+
+
+# ----------------------------------------------------------------- which template a file is
+
+
+@dataclass(frozen=True)
+class TemplateMatch:
+    """NVIDIA's template a user's spec file is compared with: ``spec`` (its name in network.yaml,
+    e.g. ``tao_voc/classification_spec.cfg``), ``path`` (the template file), ``note`` (how it was
+    matched, when not by its own name; None otherwise)."""
+
+    spec: str
+    path: Path
+    note: str | None = None
+
+
+def _leaf_paths(doc) -> set[str]:
+    from tao_tui.specs.params import canonical_path
+
+    return {canonical_path(p) for p, _ in doc.leaves()}
+
+
+def template_files(net) -> list[Path]:
+    """Every spec file of the network's template folder (sub-folders too: classification_tf1's
+    ``tao_voc/``, unet's ``tao_isbi/``)."""
+    return spec_files_under(net.folder)
+
+
+def match_template(net, path: Path, doc=None, *, project_spec: str | None = None) -> TemplateMatch | None:
+    """NVIDIA's template of ``net`` that ``path`` is a copy of: the spec of the same name (also in
+    a sub-folder), else the template of the same format with the most values in common (at least
+    half of the values of both), said so in ``note``. None when no template matches."""
+    folder = net.folder
+    if project_spec and (folder / project_spec).is_file():
+        return TemplateMatch(project_spec, folder / project_spec)
+    if (folder / path.name).is_file():
+        return TemplateMatch(path.name, folder / path.name)
+    templates = template_files(net)
+    same_name = [t for t in templates if t.name == path.name]
+    if same_name:
+        rel = same_name[0].relative_to(folder).as_posix()
+        return TemplateMatch(rel, same_name[0], f"NVIDIA's {path.name} is {net.name}/{rel}")
+    from tao_tui.specs import format_for, load_spec
+
+    doc = doc if doc is not None else load(path)
+    mine = _leaf_paths(doc)
+    if not mine:
+        return None
+    best: tuple[float, Path, int, int] | None = None
+    for t in templates:
+        if format_for(t) != format_for(path):
+            continue
+        try:
+            theirs = _leaf_paths(load_spec(t))
+        except TaoTuiError:
+            continue
+        shared = len(mine & theirs)
+        score = shared / len(mine | theirs) if theirs else 0.0
+        if best is None or score > best[0]:
+            best = (score, t, shared, len(theirs))
+    if best is None or best[0] < 0.5:
+        return None
+    score, t, shared, total = best
+    rel = t.relative_to(folder).as_posix()
+    return TemplateMatch(
+        rel, t, f"{path.name} matched to NVIDIA's {net.name}/{rel} by content ({shared} of its {total} values)"
+    )
+
+
+def _project_root(path: Path) -> Path | None:
+    for folder in path.resolve().parents:
+        if (folder / "project.yaml").is_file():
+            return folder
+    return None
 
 
 def _show(args: argparse.Namespace) -> int:
+    from tao_tui.specs import rules
+    from tao_tui.specs.params import ParamSet
+
     path = Path(args.file)
     doc = load(path)
     net = find_network(path, args.network)
     if net is None:
         for leaf, value in doc.leaves():
             print(f"{leaf} = {fmt_value(value)}")
+        _warn_classes({path.name: doc})
         return 0
-    from tao_tui.specs.params import ParamSet
-
+    root = _project_root(path) if not args.network else None
+    project_spec = None
+    if root is not None:
+        try:
+            project_spec = path.resolve().relative_to((root / "specs").resolve()).as_posix()
+        except ValueError:
+            project_spec = None
+    match = match_template(net, path, doc, project_spec=project_spec)
+    spec = match.spec if match else (project_spec or path.name)
+    if match and match.note:
+        print(f"# {match.note}", file=sys.stderr)
+    if match is None:
+        print(
+            f"# {path.name} matches none of {net.name}'s spec files (by name or content); every value is "
+            "shown as locked, not compared with NVIDIA's",
+            file=sys.stderr,
+        )
     unlocked = list(args.unlock)
     data = _project_data(path) if not args.network else None
     if data and isinstance(data.get("unlocked"), list):
         unlocked += [str(u) for u in data["unlocked"]]
     # project.yaml may unlock paths of other spec files ("spec:path"): keep this file's only.
-    mine = [u for u in unlocked if ":" not in u or u.split(":", 1)[0] == path.name]
-    params = ParamSet(net, {path.name: doc}, unlocked=mine)
-    if path.name not in net.spec_files and not any(p.spec == path.name for p in net.safe_params):
-        print(f"# {path.name} is not one of {net.name}'s spec files; every value is locked", file=sys.stderr)
-    for row in params.describe(path.name):
+    mine = [u for u in unlocked if ":" not in u or u.split(":", 1)[0] in (spec, path.name)]
+    mine = [u.split(":", 1)[1] if ":" in u else u for u in mine]
+    rewrites = _project_rewrites(root) if root is not None and project_spec == spec else {}
+    from tao_tui.specs import load_spec
+
+    nvidia = {spec: load_spec(match.path)} if match else {}
+    params = ParamSet(net, {spec: doc}, unlocked=mine, nvidia=nvidia, rewrites=rewrites)
+    for row in params.describe(spec):
         print(f"{row.path} = {fmt_value(row.value)}  {_marker(row)}")
+    _warn_classes({spec: doc}, rules)
     return 0
+
+
+def _project_rewrites(root: Path) -> dict:
+    """What tao-tui rewrote in the project at ``root`` (empty when it is not a loadable project)."""
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import render_with_provenance
+
+    try:
+        return render_with_provenance(Project.load(root), write=False)[1]
+    except (TaoTuiError, OSError, KeyError, TypeError, ValueError):
+        return {}
+
+
+def _warn_classes(docs: dict, rules=None) -> int:
+    """Print each capitalised (or otherwise invalid) class name inside the spec files; returns how many."""
+    if rules is None:
+        from tao_tui.specs import rules
+    findings = rules.spec_class_findings(docs)
+    for err in findings:
+        print(f"warning: {err}", file=sys.stderr)
+    return len(findings)
 
 
 # --------------------------------------------------------------------------- diff
@@ -258,13 +377,16 @@ def _diff(args: argparse.Namespace) -> int:
                 "pass --network NAME, or the template file as the second argument",
                 field=str(path),
             )
-        template = net.folder / path.name
-        if not template.is_file():
+        match = match_template(net, path)
+        if match is None:
             raise UserError(
-                f"{net.name} has no template named {path.name}",
+                f"{path.name} matches none of {net.name}'s spec files, by name or by content",
                 f"pass the template as the second argument; templates are in {net.folder}",
                 field=str(path),
             )
+        if match.note:
+            print(f"# {match.note}", file=sys.stderr)
+        template = match.path
     base = _read(template)
     lines = list(
         difflib.unified_diff(

@@ -112,9 +112,17 @@ class Row:
             tail = f"; NVIDIA's value is {nv}" if nv is not None else "; not in NVIDIA's file"
             return f"rewritten by tao-tui {self.origin or ''}".rstrip() + tail
         if self.provenance == "differs":
-            return f"locked; NVIDIA's value is {nv}" if nv is not None else "locked; NVIDIA's file has no such value"
+            return (
+                f"locked; NVIDIA's value is {nv}"
+                if nv is not None
+                else "locked; NVIDIA's file has no such value"
+            )
         if self.provenance == "unlocked":
-            return f"UNLOCKED by an expert; NVIDIA's value is {nv}" if nv is not None else "UNLOCKED by an expert"
+            return (
+                f"UNLOCKED by an expert; NVIDIA's value is {nv}"
+                if nv is not None
+                else "UNLOCKED by an expert"
+            )
         return self.provenance
 
 
@@ -141,7 +149,8 @@ def format_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return ", ".join(
-            ":".join(map(str, x)) if isinstance(x, (list, tuple)) and len(x) == 2 else format_value(x) for x in value
+            ":".join(map(str, x)) if isinstance(x, (list, tuple)) and len(x) == 2 else format_value(x)
+            for x in value
         )
     if value is None:
         return ""

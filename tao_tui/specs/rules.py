@@ -378,6 +378,58 @@ def check(net_def: Any, docs: dict[str, Any]) -> list[ValidationError]:
     return _check_classes(net_def, docs) + _check_intervals(docs, order)
 
 
+# ----------------------------------------------------------------------------- class names in files
+
+# The last name of a path that holds a class name inside a class group (a field whose name has
+# "class" in it): protobuf map entries (`key`/`value`), named blocks (`name`, `class_name`).
+_CLASS_LEAF_NAMES = {"key", "value", "name", "class_name", "output_map"}
+
+
+def _class_leaf(path: str) -> bool:
+    try:
+        segs = [n for n, _ in parse_path(path)]
+    except UserError:
+        return False
+    if not segs:
+        return False
+    last = segs[-1]
+    if last in ("target_classes", "class_names") and len(segs) == 2 and segs[0] == "inferencer_config":
+        return True
+    if last not in _CLASS_LEAF_NAMES or len(segs) < 2:
+        return False
+    parent = segs[-2]
+    if "class" not in parent or "classifier" in parent:  # faster_rcnn's classifier_regr_std {key: "x"}
+        return False
+    if last == "value" and "mapping" not in parent:
+        return False  # target_class_config { key: "car" value { ... } }: the value is a block
+    return True
+
+
+def spec_class_findings(docs: dict[str, Any]) -> list[ValidationError]:
+    """Class names inside protobuf spec files that TAO would not match, one ValidationError each
+    (field ``<spec>:<path>``): a capitalised label such as ``target_class_mapping { key: "Mask" }``
+    (TAO's KITTI dataset_convert lower-cases every label, so the class gets no boxes and trains to
+    0 mAP; tao-tui reference tao-pitfalls.md S2/S4), spaces or other characters KITTI labels cannot hold.
+
+    Checks every prototxt document whatever the network, on every call (`spec check`, `spec show`,
+    pre-flight): a user may edit a file by hand after tao-tui wrote it. YAML specs are not checked:
+    PyTorch networks match class names verbatim (PointPillars' ``Car``)."""
+    errors: list[ValidationError] = []
+    for spec_name, doc in docs.items():
+        if not isinstance(doc, PtDocument):
+            continue
+        for path, node in doc.value_nodes():
+            if node.kind != "string" or not isinstance(node.value, str) or not _class_leaf(path):
+                continue
+            if node.value in ("default",):
+                continue  # bbox_handler_config's catch-all entry is not a class
+            try:
+                check_class_name(node.value, f"{spec_name}:{path}")
+            except ValidationError as exc:
+                errors.append(exc)
+    return errors
+
+
 # ----------------------------------------------------------------------------- retrain
 
 # (train-spec field with the starting weights, field name in the retrain spec, add load_graph)
@@ -456,5 +508,6 @@ __all__ = [
     "can_derive_retrain",
     "check_class_name",
     "derive_retrain",
+    "spec_class_findings",
     "target_classes",
 ]

@@ -234,7 +234,7 @@ def set_params(
         project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
         project.params.update(changes)
         if classes is not None:
-            project.params.update(class_params(load_network(project.network), classes))
+            project.params.update(class_params(project_network(project), classes))
         if dataset is not None:
             project.dataset = _dataset_dir(dataset)
         render_specs(project)

@@ -395,3 +395,145 @@ def test_detectnet_v2_templates_end_to_end():
         ps.set("training_config.batch_size_per_gpu", 64)
     with pytest.raises(LockedParamError, match="model_config.arch is locked at NVIDIA's default"):
         ps.set("model_config.arch", "vgg")
+
+
+# ----------------------------------------------------------------- provenance
+
+
+def _row(rows, path):
+    return next(r for r in rows if r.path == path)
+
+
+def test_provenance_of_each_kind_against_nvidias_file(net):
+    from tao_tui.specs.params import Rewrite
+
+    nvidia = {"train.txt": _parse(TRAIN, "train.txt")}
+    mine = TRAIN.replace("random_seed: 42", "random_seed: 7").replace("num_epochs: 120", "num_epochs: 30")
+    mine = mine.replace('arch: "resnet"', 'arch: "resnet"\n  extra_field: 3').replace("enable_qat: false", "enable_qat: true")
+    docs = {"train.txt": _parse(mine, "train.txt")}
+    rewrites = {"train.txt:model_config.arch": Rewrite("feed", "from nowhere's output", "resnet")}
+    rows = ParamSet(net, docs, unlocked=["training_config.enable_qat"], nvidia=nvidia, rewrites=rewrites).describe()
+    seed = _row(rows, "random_seed")
+    assert (seed.provenance, seed.nvidia, seed.state) == ("differs", 42, "locked")
+    assert seed.note == "locked; NVIDIA's value is 42"
+    extra = _row(rows, "model_config.extra_field")
+    assert extra.provenance == "differs" and not extra.in_nvidia and "no such value" in extra.note
+    epochs = _row(rows, "training_config.num_epochs")
+    assert (epochs.provenance, epochs.state, epochs.editable) == ("yours", "changed", True)
+    assert epochs.note == "yours; NVIDIA's default is 120"
+    batch = _row(rows, "training_config.batch_size_per_gpu")
+    assert (batch.provenance, batch.editable) == ("editable", True)
+    arch = _row(rows, "model_config.arch")
+    assert (arch.provenance, arch.origin, arch.editable) == ("rewritten", "from nowhere's output", False)
+    assert arch.note == "rewritten by tao-tui from nowhere's output; NVIDIA's value is resnet"
+    qat = _row(rows, "training_config.enable_qat")
+    assert (qat.provenance, qat.nvidia, qat.editable) == ("unlocked", False, True)
+    assert _row(rows, "training_config.checkpoint_interval").provenance == "nvidia"
+    group = _row(rows, "dataset_config.target_class_mapping")
+    assert group.provenance == "editable" and group.nvidia == [("car", "car"), ("van", "car")]
+
+
+def test_a_rewrite_edited_by_hand_since_is_no_longer_tao_tuis(net):
+    from tao_tui.specs.params import Rewrite
+
+    nvidia = {"train.txt": _parse(TRAIN, "train.txt")}
+    docs = {"train.txt": _parse(TRAIN.replace("checkpoint_interval: 10", "checkpoint_interval: 3"), "train.txt")}
+    rewrites = {"train.txt:training_config.checkpoint_interval": Rewrite("interval", "lowered to fit", 5)}
+    row = _row(ParamSet(net, docs, nvidia=nvidia, rewrites=rewrites).describe(), "training_config.checkpoint_interval")
+    assert (row.provenance, row.note) == ("differs", "locked; NVIDIA's value is 10")
+
+
+def test_without_nvidias_file_nothing_is_claimed(net, docs):
+    rows = ParamSet(net, docs).describe()  # /nonexistent/toy: no template to compare with
+    seed = _row(rows, "random_seed")
+    assert seed.provenance == "nvidia" and not seed.in_nvidia
+    assert seed.note == "locked (no NVIDIA file to compare with)"
+
+
+def test_format_value_is_the_one_class_notation():
+    from tao_tui.specs.params import format_value
+
+    assert format_value([("forklift", "forklift"), ["pallet", "forklift"]]) == "forklift:forklift, pallet:forklift"
+    assert format_value(True) == "true" and format_value(["a", "b"]) == "a, b" and format_value(1e-4) == "0.0001"
+
+
+@pytest.fixture
+def flat_dataset(tmp_path):
+    """A KITTI dataset with image_2/label_2 at its top (no training/ folder)."""
+    ds = tmp_path / "ds"
+    for sub in ("image_2", "label_2"):
+        (ds / sub).mkdir(parents=True)
+    return ds
+
+
+def test_project_provenance_detectnet_v2(tmp_path, flat_dataset):
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import create_project, project_paramset
+
+    create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0", dataset=str(flat_dataset),
+                   sets=[("training_config.num_epochs", "6")],
+                   classes=[("forklift", "forklift"), ("pallet", "forklift"), ("person", "person")])  # fmt: skip
+    rows = project_paramset(Project.load(tmp_path / "p")).describe()
+    train = "detectnet_v2_train_resnet18_kitti.txt"
+    by = {(r.spec, r.path): r for r in rows}
+    tf = by[(train, "dataset_config.data_sources.tfrecords_path")]
+    assert (tf.provenance, tf.origin) == ("rewritten", "from dataset_convert's output")
+    assert tf.nvidia == "/workspace/tao-experiments/data/tfrecords/kitti_trainval/*"
+    block = by[(train, "postprocessing_config.target_class_config[0].key")]
+    assert block.provenance == "rewritten" and block.value == "forklift"
+    assert block.origin == "from the class mapping forklift:forklift, pallet:forklift, person:person"
+    root = by[(train, "dataset_config.data_sources.image_directory_path")]
+    assert root.provenance == "rewritten" and "training/" in root.origin and root.editable
+    ckpt = by[(train, "training_config.checkpoint_interval")]
+    assert (ckpt.provenance, ckpt.value, ckpt.nvidia) == ("rewritten", 6, 10)
+    assert ckpt.origin == "lowered from 10 to fit training_config.num_epochs = 6"
+    retrain = "detectnet_v2_retrain_resnet18_kitti.txt"
+    model = by[(retrain, "model_config.pretrained_model_file")]
+    assert (model.provenance, model.origin) == ("rewritten", "from prune's output")
+    assert by[(train, "training_config.num_epochs")].provenance == "yours"
+    assert by[(train, "training_config.batch_size_per_gpu")].provenance == "editable"
+    assert by[(train, "random_seed")].provenance == "nvidia"
+    assert not [r for r in rows if r.provenance == "differs"]  # nothing hand-edited
+
+
+def test_project_provenance_sees_a_hand_edit(tmp_path):
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import create_project, project_paramset
+
+    project = create_project(tmp_path / "p", "yolo_v4", tao_version="5.0.0")
+    spec = next(p.spec for p in project_paramset(project).network.safe_params if p.kind == "epochs")
+    path = tmp_path / "p" / "specs" / spec
+    text = path.read_text()
+    assert "random_seed: 42" in text
+    path.write_text(text.replace("random_seed: 42", "random_seed: 43"))
+    rows = project_paramset(Project.load(tmp_path / "p")).describe(spec)
+    seed = _row(rows, "random_seed")
+    assert (seed.provenance, seed.note) == ("differs", "locked; NVIDIA's value is 42")
+
+
+def test_project_provenance_in_a_template_sub_folder(tmp_path):
+    """classification_tf1 keeps its specs in tao_voc/; the retrain spec is derived from the train spec."""
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import create_project, project_paramset
+
+    create_project(tmp_path / "p", "classification_tf1", tao_version="5.0.0")
+    rows = project_paramset(Project.load(tmp_path / "p")).describe()
+    specs = {r.spec for r in rows}
+    assert "tao_voc/classification_spec.cfg" in specs and "tao_voc/classification_retrain_spec.cfg" in specs
+    pruned = next(r for r in rows if r.spec.endswith("retrain_spec.cfg") and r.path.endswith("pretrained_model_path"))
+    assert (pruned.provenance, pruned.origin) == ("rewritten", "from prune's output")
+    assert not [r for r in rows if r.provenance == "differs"]
+
+
+def test_a_fresh_project_of_every_network_has_no_unexplained_value(tmp_path):
+    """Every value of a new project is NVIDIA's, a safe default, or one tao-tui says it rewrote."""
+    from tao_tui.specs.netdef import template_networks
+    from tao_tui.workflow.create import create_project, project_paramset
+
+    for i, name in enumerate(template_networks()):
+        project = create_project(tmp_path / str(i), name)
+        rows = project_paramset(project).describe()
+        assert rows, name
+        odd = [(r.key, r.value, r.nvidia) for r in rows if r.provenance not in ("nvidia", "editable", "rewritten")]
+        assert not odd, (name, odd[:3])
+        assert all(r.origin for r in rows if r.provenance == "rewritten"), name

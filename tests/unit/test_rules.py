@@ -219,3 +219,41 @@ def test_derive_retrain_renames_the_weights_field_for_yolo():
     assert retrain.get("training_config.pruned_model_path") == "/r/pruned.hdf5"
     assert not retrain.has("training_config.pretrain_model_path")
     assert not retrain.has("model_config.load_graph")
+
+
+# ----------------------------------------------------------------- class names inside spec files
+
+
+def test_spec_class_findings_names_field_rule_and_fix():
+    from tao_tui.specs import parse_spec
+    from tao_tui.specs.rules import spec_class_findings
+
+    text = (
+        'dataset_config {\n  target_class_mapping {\n    key: "Mask"\n    value: "mask"\n  }\n'
+        '  target_class_mapping {\n    key: "no mask"\n    value: "No_Mask"\n  }\n}\n'
+        "training_config {\n  classifier_regr_std {\n    key: 'X'\n    value: 10.0\n  }\n}\n"  # faster_rcnn: not classes
+        'postprocessing_config {\n  target_class_config {\n    key: "Mask"\n    value {\n      x: 1\n    }\n  }\n}\n'
+    )
+    found = spec_class_findings({"yolo.txt": parse_spec(text, "prototxt", "yolo.txt")})
+    fields = [e.field for e in found]
+    assert fields == [
+        "yolo.txt:dataset_config.target_class_mapping[0].key",
+        "yolo.txt:dataset_config.target_class_mapping[1].key",
+        "yolo.txt:dataset_config.target_class_mapping[1].value",
+        "yolo.txt:postprocessing_config.target_class_config.key",
+    ]
+    assert "capital letters" in found[0].rule and found[0].fix == "use 'mask'"
+    assert "spaces" in found[1].rule and "no_mask" in found[1].fix
+
+
+def test_spec_class_findings_leave_yaml_and_nvidias_files_alone():
+    from tao_tui.commands.spec import spec_files_under
+    from tao_tui.specs import load_spec, parse_spec
+    from tao_tui.specs.netdef import load_network
+    from tao_tui.specs.rules import spec_class_findings
+
+    yaml_doc = parse_spec("dataset:\n  class_names: [Car, Pedestrian]\n", "yaml", "pointpillars.yaml")
+    assert spec_class_findings({"pointpillars.yaml": yaml_doc}) == []  # PyTorch matches names verbatim
+    for net in ("detectnet_v2", "faster_rcnn", "yolo_v4", "retinanet", "classification_tf1"):
+        docs = {f.name: load_spec(f) for f in spec_files_under(load_network(net).folder)}
+        assert spec_class_findings(docs) == [], net

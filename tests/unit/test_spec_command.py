@@ -162,7 +162,7 @@ def test_show_plain_tree(tmp_path, capsys):
 def test_show_in_template_folder_marks_safe_and_locked(toy, capsys):
     assert cli("show", toy / "train.txt") == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "random_seed = 42  [locked: NVIDIA default]"
+    assert lines[0] == "random_seed = 42  [locked: NVIDIA's value]"
     batch = next(line for line in lines if line.startswith("training_config.batch_size_per_gpu = 4"))
     assert "[editable]" in batch and "1..32" in batch and "Images per GPU per step." in batch
     assert any(line.startswith("dataset_config.target_class_mapping.key = car  [locked") for line in lines)
@@ -170,7 +170,7 @@ def test_show_in_template_folder_marks_safe_and_locked(toy, capsys):
 
 def test_show_unlock_flag(toy, capsys):
     assert cli("show", toy / "train.txt", "--unlock", "random_seed") == 0
-    assert capsys.readouterr().out.splitlines()[0] == "random_seed = 42  [UNLOCKED]"
+    assert capsys.readouterr().out.splitlines()[0] == "random_seed = 42  [UNLOCKED by an expert; NVIDIA's value is 42]"
 
 
 def test_show_project_file_uses_project_yaml(tmp_path, capsys):
@@ -187,10 +187,10 @@ def test_show_project_file_uses_project_yaml(tmp_path, capsys):
     assert cli("show", f) == 0
     lines = capsys.readouterr().out.splitlines()
     batch = next(line for line in lines if line.startswith("training_config.batch_size_per_gpu = 8"))
-    assert "[editable, changed from 4]" in batch
-    assert any(line.startswith("training_config.checkpoint_interval = ") and line.endswith("[UNLOCKED]")
+    assert "[yours; NVIDIA's default is 4]" in batch
+    assert any(line.startswith("training_config.checkpoint_interval = ") and "[UNLOCKED by an expert" in line
                for line in lines)  # fmt: skip
-    assert any(line.endswith("[locked: NVIDIA default]") for line in lines)
+    assert any(line.endswith("[locked: NVIDIA's value]") for line in lines)
 
 
 # ----------------------------------------------------------------- diff
@@ -237,3 +237,98 @@ def test_diff_without_a_template_is_a_user_error(tmp_path, capsys):
     assert cli("diff", f) == 1
     err = capsys.readouterr().err
     assert "cannot tell which network" in err and "fix:" in err
+
+
+# ----------------------------------------------------------------- the truth about values
+
+
+def test_a_renamed_copy_is_matched_to_its_template_by_content(toy, tmp_path):
+    mine = tmp_path / "my_edit.txt"  # another name: matched to train.txt by content
+    mine.write_text(TRAIN.replace("random_seed: 42", "random_seed: 7"))
+    from tao_tui.specs.netdef import load_network
+
+    net = load_network("toy", toy.parent)
+    match = spec_cmd.match_template(net, mine)
+    assert match is not None and match.spec == "train.txt" and "by content" in match.note
+
+
+def _show_lines(capsys, *argv):
+    assert cli("show", *argv) == 0
+    out = capsys.readouterr()
+    return out.out.splitlines(), out.err
+
+
+def test_show_user_copy_of_detectnet_v2_spec_tells_the_truth(tmp_path, capsys):
+    src = templates_dir() / "detectnet_v2" / "detectnet_v2_train_resnet18_kitti.txt"
+    mine = tmp_path / "warehouse.txt"
+    mine.write_text(src.read_text().replace("output_image_width: 1248", "output_image_width: 480"))
+    lines, err = _show_lines(capsys, mine, "--network", "detectnet_v2")
+    width = next(line for line in lines if line.startswith("augmentation_config.preprocessing.output_image_width"))
+    assert width == "augmentation_config.preprocessing.output_image_width = 480  [locked; NVIDIA's value is 1248]"
+    assert "matched to NVIDIA's detectnet_v2/detectnet_v2_train_resnet18_kitti.txt by content" in err
+    height = next(line for line in lines if line.startswith("augmentation_config.preprocessing.output_image_height"))
+    assert height.endswith("[locked: NVIDIA's value]")
+    assert "[editable]" in next(line for line in lines if line.startswith("training_config.num_epochs"))
+
+
+def test_show_project_spec_marks_what_tao_tui_rewrote(tmp_path, capsys):
+    from tao_tui.workflow.create import create_project
+
+    create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0",
+                   classes=[("forklift", "forklift"), ("pallet", "forklift")])  # fmt: skip
+    lines, _ = _show_lines(capsys, tmp_path / "p" / "specs" / "detectnet_v2_train_resnet18_kitti.txt")
+    tf = next(line for line in lines if line.startswith("dataset_config.data_sources.tfrecords_path"))
+    assert "[rewritten by tao-tui from dataset_convert's output; NVIDIA's value is " in tf
+    block = next(line for line in lines if line.startswith("cost_function_config.target_classes.name"))
+    assert block == ("cost_function_config.target_classes.name = forklift  [rewritten by tao-tui from the class "
+                     "mapping forklift:forklift, pallet:forklift; NVIDIA's value is car]")  # fmt: skip
+    mapping = next(line for line in lines if line.startswith("dataset_config.target_class_mapping = "))
+    assert mapping.startswith("dataset_config.target_class_mapping = forklift:forklift, pallet:forklift  [yours; ")
+    assert not any("NVIDIA default]" in line for line in lines)
+
+
+@pytest.mark.parametrize(("network", "rel"), [
+    ("classification_tf1", "tao_voc/classification_spec.cfg"),
+    ("classification_tf1", "tao_voc/classification_retrain_spec.cfg"),
+    ("unet", "tao_isbi/unet_train_resnet_unet_isbi.txt"),
+])  # fmt: skip
+def test_templates_in_sub_folders_are_found_by_name_and_by_content(network, rel, tmp_path, capsys):
+    src = templates_dir() / network / rel
+    same = tmp_path / src.name
+    same.write_text(src.read_text())
+    assert cli("diff", "--network", network, same) == 0
+    assert f"is {network}/{rel}" in capsys.readouterr().err
+    other = tmp_path / "mine.txt" if src.suffix == ".txt" else tmp_path / "mine.cfg"
+    other.write_text(src.read_text())
+    assert cli("diff", "--network", network, other) == 0
+    assert f"matched to NVIDIA's {network}/{rel} by content" in capsys.readouterr().err
+    lines, _ = _show_lines(capsys, other, "--network", network)
+    assert lines and all("[locked: NVIDIA's value]" in line or "[editable]" in line for line in lines)
+    assert any("[editable]" in line for line in lines) or network == "unet"
+
+
+def test_a_file_of_no_kind_is_not_claimed(tmp_path, capsys):
+    f = tmp_path / "other.txt"
+    f.write_text("something_else {\n  a: 1\n}\n")
+    assert cli("diff", "--network", "detectnet_v2", f) == 1
+    assert "matches none of detectnet_v2's spec files" in capsys.readouterr().err
+    lines, err = _show_lines(capsys, f, "--network", "detectnet_v2")
+    assert lines == ["something_else.a = 1  [locked (no NVIDIA file to compare with)]"]
+    assert "matches none" in err
+
+
+def test_capitalised_class_keys_in_a_spec_are_warned_about(toy, tmp_path, capsys):
+    f = tmp_path / "train.txt"
+    f.write_text(TRAIN.replace('key: "car"', 'key: "Mask"').replace('value: "car"', 'value: "mask"'))
+    assert cli("check", f) == 0  # the round trip is fine; the class name is not
+    err = capsys.readouterr().err
+    assert f"{f}:dataset_config.target_class_mapping.key: class name 'Mask' has capital letters" in err
+    assert "use 'mask'" in err
+    _lines, err = _show_lines(capsys, f)
+    assert "class name 'Mask' has capital letters" in err
+    other = tmp_path / "classes.txt"
+    other.write_text('inferencer_config {\n  target_classes: "Forklift"\n}\n'
+                     'bbox_handler_config {\n  classwise_bbox_handler_config {\n    key: "default"\n  }\n}\n')
+    assert cli("check", other) == 0
+    err = capsys.readouterr().err
+    assert "'Forklift' has capital letters" in err and "default" not in err
