@@ -24,7 +24,7 @@ from tao_tui.dataset import (  # noqa: F401 - re-exported: the dataset scan live
 )
 from tao_tui.errors import UserError
 from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
-from tao_tui.specs.netdef import load_network
+from tao_tui.specs.netdef import project_network
 
 HDF5_SIG = b"\x89HDF\r\n\x1a\n"
 ZIP_SIG = b"PK\x03\x04"
@@ -50,7 +50,7 @@ def project_scan(project: Project) -> DatasetScan | None:
     project has no dataset or the network reads another format (not checked here)."""
     if not project.dataset:
         return None
-    fmt = data_format(load_network(project.network).task_name)
+    fmt = data_format(project_network(project).task_name)
     if fmt not in ("kitti", "coco"):
         return None
     return scan_for_preflight(Path(project.dataset), fmt)
@@ -62,7 +62,7 @@ def class_mapping_of(project: Project, net=None, spec: str | None = None) -> lis
     it has one, else from the first spec that does. None when the network has no class parameter."""
     from tao_tui.specs import load_spec
 
-    net = net or load_network(project.network)
+    net = net or project_network(project)
     params = [p for p in net.safe_params if p.type in ("class_mapping", "class_list")]
     params.sort(key=lambda p: (p.spec != spec, p.type != "class_mapping"))
     for p in params:
@@ -196,9 +196,8 @@ def ngc_download_command(ngc: str, dest: Path) -> list[str]:
 
 def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
     from tao_tui.specs import load_spec
-    from tao_tui.specs.netdef import load_network
 
-    net = load_network(project.network)
+    net = project_network(project)
     pre = net.pretrained
     if not pre or not pre.spec or not pre.path:
         return []
@@ -259,7 +258,7 @@ def nvidia_classes(net) -> list[tuple[str, str]]:
 def dataset_class_findings(project: Project, scan: DatasetScan, *, trains: bool, spec: str | None = None
                            ) -> list[Finding]:
     """:func:`check_classes` for the project's own class mapping (none when the network has none)."""
-    net = load_network(project.network)
+    net = project_network(project)
     mapping = class_mapping_of(project, net, spec)
     if mapping is None:
         return []
@@ -267,16 +266,17 @@ def dataset_class_findings(project: Project, scan: DatasetScan, *, trains: bool,
                          project_root=project.root)
 
 
-def preflight(project: Project, *, key_set: bool = False) -> list[Finding]:
+def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | None = None) -> list[Finding]:
     """Every check for ``project``; nothing here starts a container. Class-mapping problems are
-    failures here (as before any stage that trains)."""
+    failures here (as before any stage that trains). ``scan``: the project's dataset scan when the
+    caller has it already (:func:`project_scan`)."""
     from tao_tui.specs import load_spec
 
     findings: list[Finding] = []
     docs = {p.name: load_spec(p) for p in sorted(project.specs_dir.glob("*")) if p.is_file()}
     findings += check_spec_paths(project, docs)
     if project.dataset:
-        scan = project_scan(project)
+        scan = scan or project_scan(project)
         if scan is not None:
             findings += scan.findings
             findings += dataset_class_findings(project, scan, trains=True)
@@ -295,7 +295,7 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
     a class mapping that does not match the labels; dataset_convert only warns about it."""
     from tao_tui.specs import load_spec
 
-    net = load_network(project.network)
+    net = project_network(project)
     stage = net.stage(stage_id)
     findings: list[Finding] = []
     if stage.spec and (project.specs_dir / stage.spec).is_file():

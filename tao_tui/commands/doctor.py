@@ -1,4 +1,5 @@
-"""`tao-tui doctor [--json]`: check this machine (engine, GPU runtime, login, mounts, disk).
+"""`tao-tui doctor [--json] [--project DIR]`: check this machine (engine, GPU runtime, login, mounts, disk)
+and, with --project, the project's dataset (the same summary the wizard shows) and pre-flight.
 
 Exit code 0 when nothing failed (warnings allowed), 2 when a check failed.
 """
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "pretrained model); nothing is started")
 
 
-def _project_checks(root: str) -> list:
+def _project_checks(root: str, scan=None) -> list:
     """The project's pre-flight findings as doctor checks (same pass/warn/fail and fix)."""
     import os
 
@@ -25,20 +26,40 @@ def _project_checks(root: str) -> list:
     from tao_tui.project import Project
     from tao_tui.runtime.doctor import Check
 
-    findings = preflight(Project.load(root), key_set=bool(os.environ.get("KEY")))
+    findings = preflight(Project.load(root), key_set=bool(os.environ.get("KEY")), scan=scan)
     return [Check("project", f.level, f.what, f.fix) for f in findings]
+
+
+def _project_scan(root: str):
+    """The project's dataset scan (tao_tui.dataset.DatasetScan), or None without a dataset."""
+    from tao_tui.preflight import project_scan
+    from tao_tui.project import Project
+
+    return project_scan(Project.load(root))
 
 
 def run(args: argparse.Namespace) -> int:
     from tao_tui.runtime.doctor import exit_code, run_checks
 
     checks = run_checks()
+    scan = None
     if getattr(args, "project", None):
-        checks += _project_checks(args.project)
+        scan = _project_scan(args.project)
+        checks += _project_checks(args.project, scan)
     code = exit_code(checks)
     if getattr(args, "json", False):
-        print(json.dumps({"ok": code == 0, "checks": [c.to_dict() for c in checks]}, indent=2))
+        data = {"ok": code == 0, "checks": [c.to_dict() for c in checks]}
+        if scan is not None:
+            data["dataset"] = {
+                "root": str(scan.root), "format": scan.format, "layout": scan.layout, "splits": scan.splits,
+                "images": scan.images, "labels": scan.labels, "classes": dict(scan.classes.most_common()),
+                "sampled": scan.sampled, "problems": [vars(p) for p in scan.problems],
+                "summary": scan.summary_lines(),
+            }
+        print(json.dumps(data, indent=2))
         return code
+    if scan is not None:
+        print("\n".join(scan.summary_lines()) + "\n")
     width = max(len(c.name) for c in checks)
     for c in checks:
         print(f"{MARK[c.status]}  {c.name.ljust(width)}  {c.detail}")

@@ -186,3 +186,21 @@ def test_inference_images_must_exist(tmp_path, monkeypatch):
     (test_dir / "1.png").write_bytes(PNG_1248x384)
     assert check_input_images(Project.load(root), "inference") == []
     assert check_input_images(Project.load(root), "train") == []  # no -i
+
+
+def test_doctor_prints_the_dataset_summary(tmp_path, monkeypatch, capsys):
+    from tests.datasets import make_kitti
+
+    data = make_kitti(tmp_path / "data", n=2, layout="splits")
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0",
+                 "--dataset", str(data), "--classes", "forklift:forklift,person:person,pallet:forklift",
+                 "--yes"]) == 0
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    main(["doctor", "--project", str(root)])
+    out = capsys.readouterr().out
+    scan = scan_kitti(data)
+    assert "\n".join(scan.summary_lines()) in out  # the same lines the wizard shows
+    assert "train/images + train/labels, val/images + val/labels" in out
+    assert "objects per class: person 4, forklift 2, pallet 2" in out
+    assert "not in the class mapping" not in out and "no labelled objects" not in out  # mapping matches
