@@ -25,6 +25,7 @@ from tao_tui.dataset import (  # noqa: F401 - re-exported: the dataset scan live
 from tao_tui.errors import UserError
 from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
 from tao_tui.specs.netdef import project_network
+from tao_tui.specs.rules import spec_class_findings
 
 HDF5_SIG = b"\x89HDF\r\n\x1a\n"
 ZIP_SIG = b"PK\x03\x04"
@@ -275,6 +276,7 @@ def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | No
     findings: list[Finding] = []
     docs = {p.name: load_spec(p) for p in sorted(project.specs_dir.glob("*")) if p.is_file()}
     findings += check_spec_paths(project, docs)
+    findings += [Finding("fail", f"{e.field}: {e.rule}", e.fix) for e in spec_class_findings(docs)]
     if project.dataset:
         scan = scan or project_scan(project)
         if scan is not None:
@@ -302,6 +304,7 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         doc = load_spec(project.specs_dir / stage.spec)
         path_params = {(p.spec, _canonical(p.path)) for p in net.safe_params if p.type == "path"}
         findings += check_spec_paths(project, {stage.spec: doc}, path_params)
+        findings += [Finding("fail", f"{e.field}: {e.rule}", e.fix) for e in spec_class_findings({stage.spec: doc})]
     trains = stage.task in TRAINING_TASKS
     reads_first = stage.task == "dataset_convert" or (
         trains and not any(s.task == "dataset_convert" for s in net.stages)

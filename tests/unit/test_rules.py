@@ -257,3 +257,18 @@ def test_spec_class_findings_leave_yaml_and_nvidias_files_alone():
     for net in ("detectnet_v2", "faster_rcnn", "yolo_v4", "retinanet", "classification_tf1"):
         docs = {f.name: load_spec(f) for f in spec_files_under(load_network(net).folder)}
         assert spec_class_findings(docs) == [], net
+
+
+def test_preflight_fails_on_a_capitalised_class_key_the_user_wrote_into_a_spec(tmp_path):
+    from tao_tui.preflight import preflight, preflight_stage
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import create_project
+
+    create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
+    spec = tmp_path / "p" / "specs" / "detectnet_v2_train_resnet18_kitti.txt"
+    spec.write_text(spec.read_text().replace('key: "van"', 'key: "Van"', 1))
+    project = Project.load(tmp_path / "p")
+    for findings in (preflight_stage(project, "train"), preflight(project)):
+        bad = [f for f in findings if "'Van' has capital letters" in f.what]
+        assert bad and bad[0].level == "fail" and bad[0].fix == "use 'van'"
+        assert bad[0].what.startswith("detectnet_v2_train_resnet18_kitti.txt:dataset_config.target_class_mapping[")
