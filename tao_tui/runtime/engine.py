@@ -18,34 +18,49 @@ docker-py 7.2.0 (see ``shared/engine/README.md``):
 
 from __future__ import annotations
 
-import calendar
 import collections
 import contextlib
-import errno
-import getpass
-import json
 import os
-import re
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from tao_tui.errors import EnvironmentProblem
+from tao_tui.runtime.errors import (  # noqa: F401 - re-exported for callers of the engine module
+    LOGIN_FIX,
+    NVCR,
+    TOOLKIT_FIX,
+    ContainerGone,
+    FollowerBusy,
+    api_problem,
+    connect_problem,
+    connection_problem,
+    docker_config_path,
+    explain,
+    pull_problem,
+    registry_login_state,
+    registry_of,
+    start_problem,
+)
+from tao_tui.runtime.followlock import lock_or_raise
+from tao_tui.runtime.logstream import (  # noqa: F401 - re-exported
+    _chunked_body,
+    _count_entries,
+    _Dechunker,
+    _is_stream_end,
+    _LogSink,
+    _shutdown_response,
+    read_log_tail,
+    ts_to_since,
+)
+
+_connect_problem, _pull_problem = connect_problem, pull_problem  # older names (tests, doctor)
 
 GiB = 1024**3
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-NVCR = "nvcr.io"
-
-TOOLKIT_FIX = (
-    "install the NVIDIA Container Toolkit "
-    "(https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html), "
-    "then `sudo nvidia-ctk runtime configure --runtime=docker` and `sudo systemctl restart docker`"
-)
-LOGIN_FIX = "`docker login nvcr.io` with user name `$oauthtoken` (literally) and your NGC API key as password"
 
 GpuRequest = str | int | Sequence[int] | None
 
@@ -115,259 +130,6 @@ class PullProgress:
     layers_total: int
 
 
-def docker_config_path() -> Path:
-    base = os.environ.get("DOCKER_CONFIG")
-    return Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
-
-
-def registry_login_state(registry: str = NVCR) -> tuple[bool, str]:
-    """Is the Docker client logged in to ``registry``? Reads ``~/.docker/config.json`` like
-    NVIDIA's launcher (an ``auths`` entry, possibly ``{}`` when a credsStore holds the secret)."""
-    path = docker_config_path()
-    if not path.is_file():
-        return False, f"{path} does not exist (never logged in to any registry)"
-    try:
-        cfg = json.loads(path.read_text() or "{}")
-    except (OSError, ValueError) as err:
-        return False, f"{path} is not readable JSON ({err})"
-    auths = cfg.get("auths") or {}
-    keys = {k.removeprefix("https://").removeprefix("http://").rstrip("/").split("/")[0] for k in auths}
-    helpers = cfg.get("credHelpers") or {}
-    if registry in keys:
-        store = cfg.get("credsStore")
-        if store:
-            if shutil.which(f"docker-credential-{store}") is None:
-                return False, (
-                    f"{path} stores the {registry} login in credsStore '{store}', but "
-                    f"docker-credential-{store} is not on PATH"
-                )
-            return True, f"logged in to {registry} (credentials in credsStore '{store}')"
-        return True, f"logged in to {registry}"
-    if registry in helpers:
-        return True, f"{registry} uses credential helper '{helpers[registry]}'"
-    return False, f"{path} has no login for {registry}"
-
-
-# --------------------------------------------------------------------------- timestamps
-
-_TS_RE = re.compile(rb"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
-
-
-def ts_to_since(ts: bytes | str) -> float:
-    """RFC3339Nano timestamp -> a float ``since`` that is never later than ``ts``.
-
-    A float has ~0.24 µs resolution at today's epoch, so we truncate to microseconds and
-    step one microsecond back; lines at or before ``ts`` are dropped by the caller anyway.
-    """
-    raw = ts.encode() if isinstance(ts, str) else ts
-    m = _TS_RE.match(raw)
-    if not m:
-        raise ValueError(f"not an RFC3339 timestamp: {raw!r}")
-    y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
-    frac = (m.group(7) or b"0").decode().ljust(9, "0")
-    secs = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
-    tz = m.group(8)
-    if tz != b"Z":
-        sign = 1 if tz[:1] == b"+" else -1
-        secs -= sign * (int(tz[1:3]) * 3600 + int(tz[4:6]) * 60)
-    micros = int(frac[:6])
-    value = secs + micros / 1e6 - 1e-6
-    return max(value, 1e-6)
-
-
-# --------------------------------------------------------------------------- log file tail
-
-
-def read_log_tail(path: str | os.PathLike[str], *, repair: bool = True) -> tuple[bytes | None, int]:
-    """The last timestamp in a run log and how many trailing lines carry it.
-
-    Reads backwards from the end (never the whole file). A torn last line (a write cut
-    by a killed process: no final newline) is truncated away when ``repair`` is true, so
-    the next ``follow`` fetches it again from the engine. Returns ``(None, 0)`` for a
-    missing or empty file.
-    """
-    p = os.fspath(path)
-    try:
-        size = os.path.getsize(p)
-    except FileNotFoundError:
-        return None, 0
-    if size == 0:
-        return None, 0
-    block = 1 << 16
-    with open(p, "rb") as f:
-        tail = b""
-        pos = size
-        # 1. find the end of the last complete line
-        while True:
-            start = max(0, pos - block)
-            f.seek(start)
-            tail = f.read(pos - start) + tail
-            pos = start
-            if tail.endswith(b"\n") or b"\n" in tail or pos == 0:
-                break
-        cut = tail.rfind(b"\n")
-        complete_end = pos + cut + 1  # file offset just past the last newline (0 if none)
-        if complete_end < size and repair:
-            with open(p, "r+b") as w:
-                w.truncate(complete_end)
-        if cut < 0:
-            return None, 0
-        tail = tail[: cut + 1]
-        # 2. walk the complete lines backwards: last ts and how many trailing lines share it
-        last_ts: bytes | None = None
-        count = 0
-        while True:
-            lines = tail.split(b"\n")[:-1]  # complete lines in this window
-            first_partial = pos > 0  # lines[0] may be cut at the window's start
-            for i in range(len(lines) - 1, -1, -1):
-                if i == 0 and first_partial:
-                    break
-                ts = lines[i].split(b" ", 1)[0]
-                if last_ts is None:
-                    if not _TS_RE.match(ts):
-                        raise EnvironmentProblem(
-                            f"{p} does not end with a timestamped log line, so tao-tui cannot tell "
-                            "where to resume",
-                            fix=f"move {p} aside; tao-tui will fetch the whole log again",
-                        )
-                    last_ts = ts
-                    count = 1
-                elif ts == last_ts:
-                    count += 1
-                else:
-                    return last_ts, count
-            if pos == 0:
-                return last_ts, count
-            start = max(0, pos - block)
-            f.seek(start)
-            tail = f.read(pos - start) + tail
-            pos = start
-
-
-class _LogSink:
-    """Turns engine log bytes into ``"<ts> <text>\\n"`` lines appended to the run log.
-
-    ``begin_pass()`` starts a new read from the engine (``since`` <= the last ts we hold):
-    lines older than ``last_ts`` and the first ``count`` lines with ``last_ts`` are dropped,
-    then everything is kept. Bytes are written in one ``write`` per batch.
-    """
-
-    def __init__(
-        self,
-        fd: int,
-        last_ts: bytes | None,
-        count: int,
-        on_lines: Callable[[list[str]], Any] | None,
-        *,
-        tty: bool = False,
-    ):
-        self.fd = fd
-        self.last_ts = last_ts
-        self.count = count
-        self.on_lines = on_lines
-        self.tty = tty
-        self.rawbuf = b""
-        self.partial = b""
-        self.catching = False
-        self.to_skip = 0
-        self.lines_written = 0
-
-    def begin_pass(self) -> None:
-        """A new response from the engine starts (its ``since`` <= ``last_ts``)."""
-        self.rawbuf = b""
-        self.partial = b""
-        self.catching = self.last_ts is not None
-        self.to_skip = self.count
-
-    def feed_raw(self, data: bytes, *, final: bool = False) -> None:
-        """Bytes as the engine sends them: 8-byte frame headers (stream, length) unless TTY."""
-        if self.tty:
-            self.feed(data, final=final)
-            return
-        buf = self.rawbuf + data if self.rawbuf else data
-        out = []
-        pos = 0
-        n = len(buf)
-        from_bytes = int.from_bytes
-        while pos + 8 <= n:
-            end = pos + 8 + from_bytes(buf[pos + 4 : pos + 8], "big")
-            if end > n:
-                break
-            out.append(buf[pos + 8 : end])
-            pos = end
-        self.rawbuf = buf[pos:]
-        self.feed(b"".join(out), final=final)
-
-    def feed(self, data: bytes, *, final: bool = False) -> None:
-        if self.partial:
-            data = self.partial + data
-            self.partial = b""
-        if final and data and not data.endswith(b"\n"):
-            data += b"\n"
-        cut = data.rfind(b"\n") + 1
-        if cut < len(data):
-            self.partial = data[cut:]
-            data = data[:cut]
-        if not data:
-            return
-        if self.catching:
-            data = self._skip_known(data)
-            if not data:
-                return
-        self._emit(data)
-
-    def _skip_known(self, data: bytes) -> bytes:
-        """Drop the lines we already hold (only at the start of a pass)."""
-        last = self.last_ts
-        pos = 0
-        n = len(data)
-        while pos < n:
-            end = data.index(b"\n", pos) + 1
-            sp = data.find(b" ", pos, end)
-            ts = data[pos : sp if sp >= 0 else end - 1]
-            if last is not None and ts < last:
-                pos = end
-                continue
-            if ts == last and self.to_skip > 0:
-                self.to_skip -= 1
-                pos = end
-                continue
-            self.catching = False
-            return data[pos:]
-        return b""
-
-    def _emit(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        # new last ts and how many trailing lines carry it
-        end = len(data) - 1
-        start = data.rfind(b"\n", 0, end) + 1
-        sp = data.find(b" ", start, end)
-        ts = data[start : sp if sp >= 0 else end]
-        same = 1
-        while start > 0:
-            pend = start - 1
-            pstart = data.rfind(b"\n", 0, pend) + 1
-            if data.startswith(ts + b" ", pstart) or data[pstart:pend] == ts:
-                same += 1
-                start = pstart
-            else:
-                break
-        else:
-            if ts == self.last_ts:
-                same += self.count
-        self.last_ts = ts
-        self.count = same
-        lines = data.count(b"\n")
-        self.lines_written += lines
-        if self.on_lines is not None:
-            text = data.decode("utf-8", "replace").split("\n")
-            text.pop()  # after the final newline
-            self.on_lines([t.partition(" ")[2] for t in text])
-
-
 # --------------------------------------------------------------------------- engine
 
 
@@ -409,7 +171,7 @@ class Engine:
                 client = docker.from_env(timeout=timeout, use_ssh_client=use_ssh)
             client.ping()
         except Exception as err:  # DockerException, requests' ConnectionError, OSError ...
-            raise _connect_problem(target, err) from err
+            raise connect_problem(target, err) from err
         return cls(client, target, **kwargs)
 
     def close(self) -> None:
@@ -454,14 +216,14 @@ class Engine:
         except docker.errors.ImageNotFound:
             return False
         except docker.errors.APIError as err:
-            raise _api_problem(f"looking up image {image}", err) from err
+            raise api_problem(f"looking up image {image}", err) from err
 
     def ensure_image(self, image: str) -> None:
         """Raise ``EnvironmentProblem`` (with the pull/login fix) unless ``image`` is local. Never pulls."""
         if self.has_image(image):
             return
         steps = f"`docker pull {image}`, or let tao-tui pull it: `tao-tui run --pull`"
-        if _registry_of(image) == NVCR:
+        if registry_of(image) == NVCR:
             logged_in, _why = registry_login_state(NVCR)
             login = "" if logged_in else f"{LOGIN_FIX}, then "
             fix = f"{login}{steps}"
@@ -480,7 +242,7 @@ class Engine:
             stream = self.client.api.pull(repo, tag=tag, stream=True, decode=True)
             for event in stream:
                 if "error" in event:
-                    raise _pull_problem(image, str(event.get("error") or event.get("errorDetail")))
+                    raise pull_problem(image, str(event.get("error") or event.get("errorDetail")))
                 status = str(event.get("status", ""))
                 layer = event.get("id")
                 detail = event.get("progressDetail") or {}
@@ -504,11 +266,11 @@ class Engine:
         except EnvironmentProblem:
             raise
         except docker.errors.APIError as err:
-            raise _pull_problem(image, _explain(err)) from err
+            raise pull_problem(image, explain(err)) from err
         except Exception as err:
-            raise _pull_problem(image, str(err)) from err
+            raise pull_problem(image, str(err)) from err
         if not self.has_image(image):
-            raise _pull_problem(image, "the pull ended but the image is still not listed")
+            raise pull_problem(image, "the pull ended but the image is still not listed")
 
     # ---------------------------------------------------------------- run
 
@@ -599,15 +361,15 @@ class Engine:
                 f"image {spec.image} is not on this machine ({self.host})", fix=f"`docker pull {spec.image}`"
             ) from err
         except docker.errors.APIError as err:
-            raise _start_problem(spec, err, created=False) from err
+            raise start_problem(spec, err, created=False) from err
         try:
             container.start()
         except Exception as err:
             with contextlib.suppress(Exception):
                 container.remove(force=True)
             if isinstance(err, docker.errors.APIError):
-                raise _start_problem(spec, err, created=True) from err
-            raise _connection_problem(self.host, err) from err
+                raise start_problem(spec, err, created=True) from err
+            raise connection_problem(self.host, err) from err
         return str(container.id)
 
     # ---------------------------------------------------------------- logs
@@ -640,7 +402,7 @@ class Engine:
         tty = bool(((container.attrs or {}).get("Config") or {}).get("Tty"))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            _lock_or_raise(fd, path)
+            lock_or_raise(fd, path)
             last_ts, count = read_log_tail(path)
             sink = _LogSink(fd, last_ts, count, on_lines, tty=tty)
             quiet_rounds = 0
@@ -653,12 +415,12 @@ class Engine:
                 try:
                     container.reload()
                 except docker.errors.NotFound as err:
-                    raise EnvironmentProblem(
+                    raise ContainerGone(
                         f"container {container_id[:12]} was removed while tao-tui followed it",
                         fix=f"the lines received so far are in {path}",
                     ) from err
                 except Exception as err:
-                    raise _connection_problem(self.host, err) from err
+                    raise connection_problem(self.host, err) from err
                 if container.status not in ("running", "restarting", "paused", "created"):
                     break
                 # the stream ended but the container lives on (engine hiccup, lost connection): go on
@@ -711,10 +473,10 @@ class Engine:
             except docker.errors.NotFound as api_err:
                 raise self._missing(container_id) from api_err
             except docker.errors.APIError as api_err:
-                raise _api_problem("reading the container's log", api_err) from api_err
-            raise _api_problem("reading the container's log", err) from err
+                raise api_problem("reading the container's log", api_err) from api_err
+            raise api_problem("reading the container's log", err) from err
         except Exception as err:
-            raise _connection_problem(self.host, err) from err
+            raise connection_problem(self.host, err) from err
         return response
 
     def _open_logs(self, container_id: str, *, follow: bool, since: bytes | None) -> Any:
@@ -815,7 +577,7 @@ class Engine:
             with contextlib.suppress(Exception):
                 response.close()
         if failure and not _is_stream_end(failure[0]):
-            raise _connection_problem(self.host, failure[0])
+            raise connection_problem(self.host, failure[0])
         return True
 
     def wait(self, container_id: str, timeout: float | None = None) -> int | None:
@@ -828,7 +590,7 @@ class Engine:
         except requests.exceptions.RequestException as err:
             if timeout is not None and "timed out" in str(err).lower():
                 return None
-            raise _connection_problem(self.host, err) from err
+            raise connection_problem(self.host, err) from err
         return int(result.get("StatusCode", -1))
 
     def logs(self, container_id: str, *, timestamps: bool = True, since: float | None = None) -> bytes:
@@ -848,9 +610,9 @@ class Engine:
         try:
             found = self.client.containers.list(all=True, filters=filters, ignore_removed=True)
         except docker.errors.APIError as err:
-            raise _api_problem("listing containers", err) from err
+            raise api_problem("listing containers", err) from err
         except Exception as err:
-            raise _connection_problem(self.host, err) from err
+            raise connection_problem(self.host, err) from err
         return [_info(c) for c in found]
 
     def inspect(self, container_id: str) -> ContainerInfo:
@@ -869,8 +631,8 @@ class Engine:
         except docker.errors.NotFound:
             return None
         except docker.errors.APIError as err:
-            if err.status_code not in (409, 500) or "not running" not in _explain(err):
-                raise _api_problem(f"stopping container {container_id[:12]}", err) from err
+            if err.status_code not in (409, 500) or "not running" not in explain(err):
+                raise api_problem(f"stopping container {container_id[:12]}", err) from err
         code = self.wait(container_id, timeout=timeout)
         if code is None:
             with contextlib.suppress(docker.errors.NotFound):
@@ -886,14 +648,14 @@ class Engine:
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as err:
-            if err.status_code == 409 and "already in progress" in _explain(err):
+            if err.status_code == 409 and "already in progress" in explain(err):
                 return
-            raise _api_problem(f"removing container {container_id[:12]}", err) from err
+            raise api_problem(f"removing container {container_id[:12]}", err) from err
 
     # ---------------------------------------------------------------- helpers
 
-    def _missing(self, container_id: str) -> EnvironmentProblem:
-        return EnvironmentProblem(
+    def _missing(self, container_id: str) -> ContainerGone:
+        return ContainerGone(
             f"container {container_id[:12]} does not exist on {self.host}",
             fix="it was removed; start the stage again",
         )
@@ -906,9 +668,9 @@ class Engine:
         except docker.errors.NotFound as err:
             raise self._missing(container_id) from err
         except docker.errors.APIError as err:
-            raise _api_problem(f"looking up container {container_id[:12]}", err) from err
+            raise api_problem(f"looking up container {container_id[:12]}", err) from err
         except Exception as err:
-            raise _connection_problem(self.host, err) from err
+            raise connection_problem(self.host, err) from err
 
     def _call(self, fn: Callable[[], Any], doing: str) -> Any:
         import docker.errors
@@ -916,149 +678,14 @@ class Engine:
         try:
             return fn()
         except docker.errors.APIError as err:
-            raise _api_problem(doing, err) from err
+            raise api_problem(doing, err) from err
         except EnvironmentProblem:
             raise
         except Exception as err:
-            raise _connection_problem(self.host, err) from err
+            raise connection_problem(self.host, err) from err
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _lock_or_raise(fd: int, path: str) -> None:
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as err:
-        if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-            raise FollowerBusy(
-                f"another tao-tui process is already writing {path}",
-                fix="read the file instead (it is kept up to date), or stop the other tao-tui",
-            ) from err
-        raise
-
-
-def _count_entries(data: bytes, tty: bool) -> int:
-    """How many log entries a raw (multiplexed) response holds."""
-    if tty:
-        return data.count(b"\n")
-    count = pos = 0
-    n = len(data)
-    while pos + 8 <= n:
-        pos += 8 + int.from_bytes(data[pos + 4 : pos + 8], "big")
-        count += 1
-    return count
-
-
-def _chunked_body(response: Any) -> Any:
-    """The buffered socket file under a streamed response in chunked coding whose body nobody
-    has read yet (so it starts at the first chunk-size line), or None (then read through
-    urllib3)."""
-    try:
-        http = response.raw._fp  # http.client.HTTPResponse
-        fp = http.fp
-        if (
-            http.chunked
-            and http.chunk_left is None
-            and not response.headers.get("Content-Encoding")
-            and callable(getattr(fp, "read1", None))
-        ):
-            return fp
-    except AttributeError:
-        pass
-    return None
-
-
-class _Dechunker:
-    """HTTP/1.1 chunked transfer coding -> the body's bytes, fed in arbitrary pieces."""
-
-    def __init__(self) -> None:
-        self.head = b""  # an incomplete chunk-size line
-        self.left = 0  # bytes of the current chunk still to come
-        self.crlf = 0  # bytes of the CRLF after the current chunk still to skip
-        self.done = False  # the last (zero-size) chunk was seen
-
-    def feed(self, data: bytes) -> bytes:
-        out: list[bytes] = []
-        append = out.append
-        find = data.find
-        pos, n = 0, len(data)
-        while pos < n and not self.done:
-            if self.left:  # the rest of a chunk cut by the previous read
-                end = min(n, pos + self.left)
-                append(data[pos:end])
-                self.left -= end - pos
-                pos = end
-                if not self.left:
-                    self.crlf = 2
-                continue
-            if self.crlf:
-                skip = min(self.crlf, n - pos)
-                pos += skip
-                self.crlf -= skip
-                continue
-            nl = find(b"\n", pos)
-            if nl < 0:
-                self.head += data[pos:]
-                break
-            line = self.head + data[pos:nl] if self.head else data[pos:nl]
-            self.head = b""
-            pos = nl + 1
-            try:
-                size = int(line, 16)  # int() ignores the CR and surrounding blanks
-            except ValueError:
-                size = int(line.split(b";", 1)[0], 16)  # chunk extensions
-            if size < 0:
-                raise ValueError(f"bad chunk size {line!r}")  # taken as the stream's end
-            if size == 0:
-                self.done = True  # trailers and anything after them are not log data
-                break
-            end = pos + size
-            if end + 2 <= n:  # the usual case: the whole chunk and its CRLF are here
-                append(data[pos:end])
-                pos = end + 2
-            else:
-                self.left = size
-        return b"".join(out)
-
-
-def _shutdown_response(response: Any) -> None:
-    """Unblock a reader waiting on a streamed response (like docker-py's CancellableStream.close)."""
-    import socket
-
-    with contextlib.suppress(Exception):
-        fp = response.raw._fp.fp
-        sock = fp.raw._sock if hasattr(fp, "raw") else fp.channel if hasattr(fp, "channel") else fp._sock
-        sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        response.close()
-
-
-def _is_stream_end(err: BaseException) -> bool:
-    """Errors that just mean "the engine closed the stream" (container gone, engine stopped)."""
-    import urllib3.exceptions
-
-    return isinstance(err, (OSError, urllib3.exceptions.ProtocolError, ValueError, AttributeError))
-
-
-class FollowerBusy(EnvironmentProblem):
-    """Another process already follows this container into the same log file."""
-
-
-def _explain(err: Any) -> str:
-    text = getattr(err, "explanation", None)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return str(text or err)
-
-
-def _registry_of(image: str) -> str:
-    first = image.split("/", 1)[0]
-    if "/" in image and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
 
 
 def _split_tag(image: str) -> tuple[str, str]:
@@ -1122,113 +749,3 @@ def _info(c: Any) -> ContainerInfo:
         started_at=state.get("StartedAt"),
         finished_at=state.get("FinishedAt"),
     )
-
-
-def _connect_problem(host: str, err: BaseException) -> EnvironmentProblem:
-    text = f"{err!r} {err}"
-    if "Permission denied" in text or "PermissionError" in text or "EACCES" in text:
-        user = getpass.getuser()
-        return EnvironmentProblem(
-            f"user {user} can't use Docker (permission denied on {host})",
-            fix=f"`sudo usermod -aG docker {user}`, then log out and in again",
-        )
-    if host.startswith("ssh://"):
-        return EnvironmentProblem(
-            f"Docker is not reachable at {host} ({_short(err)})",
-            fix=f"check `ssh {host[len('ssh://') :]} docker info` works; start Docker there "
-            "(`sudo systemctl start docker`)",
-        )
-    return EnvironmentProblem(
-        f"Docker is not running / not reachable at {host} ({_short(err)})",
-        fix="start it (`sudo systemctl start docker`); for an engine on another machine set DOCKER_HOST "
-        "(e.g. ssh://user@gpu-box)",
-    )
-
-
-def _connection_problem(host: str, err: BaseException) -> EnvironmentProblem:
-    if isinstance(err, EnvironmentProblem):
-        return err
-    return EnvironmentProblem(
-        f"lost the connection to Docker at {host} ({_short(err)})",
-        fix="check the engine is still running (`docker info`; `sudo systemctl start docker`), then "
-        "reopen tao-tui: running stages are found again by their labels",
-    )
-
-
-def _api_problem(doing: str, err: Any) -> EnvironmentProblem:
-    return EnvironmentProblem(
-        f"Docker refused {doing}: {_explain(err)}",
-        fix="see the engine's log (`journalctl -u docker`), or run `tao-tui doctor`",
-    )
-
-
-def _start_problem(spec: RunSpec, err: Any, *, created: bool) -> EnvironmentProblem:
-    text = _explain(err)
-    low = text.lower()
-    if "could not select device driver" in low or "[[gpu]]" in low or "nvidia-container-cli" in low:
-        return EnvironmentProblem(f"Docker can't give the container a GPU ({text})", fix=TOOLKIT_FIX)
-    if "unknown runtime" in low and "nvidia" in low:
-        return EnvironmentProblem(f"Docker has no NVIDIA runtime ({text})", fix=TOOLKIT_FIX)
-    if "is already in use by container" in low:
-        return EnvironmentProblem(
-            f"a container named {spec.name} already exists ({text})",
-            fix=f"remove it (`docker rm -f {spec.name}`) or pick another run name",
-        )
-    if "no space left on device" in low:
-        return EnvironmentProblem(
-            f"the disk is full ({text})", fix="free some space (`docker system prune`, old results/)"
-        )
-    if "permission denied" in low and "mount" in low:
-        return EnvironmentProblem(
-            f"Docker could not mount a folder ({text})",
-            fix="check the folders in ~/.tao_mounts.json are readable by the Docker daemon",
-        )
-    where = "start" if created else "create"
-    return EnvironmentProblem(
-        f"Docker could not {where} the container for {spec.image}: {text}",
-        fix="run `tao-tui doctor` to check the engine, GPU runtime and mounts",
-    )
-
-
-def _pull_problem(image: str, text: str) -> EnvironmentProblem:
-    low = text.lower()
-    registry = _registry_of(image)
-    if any(k in low for k in ("unauthorized", "authentication required", "denied", "401", "403")):
-        logged_in, why = registry_login_state(registry)
-        if not logged_in and registry == NVCR:
-            return EnvironmentProblem(
-                f"could not pull {image}: not logged in to nvcr.io ({why})", fix=LOGIN_FIX
-            )
-        if registry == NVCR:
-            return EnvironmentProblem(
-                f"could not pull {image}: NGC refused your login ({text})",
-                fix="your NGC API key may be wrong or expired, or the user name was not `$oauthtoken`: "
-                "create a new key at ngc.nvidia.com -> Setup, then `docker login nvcr.io -u '$oauthtoken'`",
-            )
-        return EnvironmentProblem(
-            f"could not pull {image}: access denied ({text})", fix=f"`docker login {registry}`"
-        )
-    if "manifest unknown" in low or "not found" in low:
-        return EnvironmentProblem(
-            f"could not pull {image}: the registry has no such image or tag ({text})",
-            fix="check the TAO version; `tao-tui catalog` lists the image for each network",
-        )
-    if "no space left" in low:
-        return EnvironmentProblem(
-            f"could not pull {image}: disk full ({text})",
-            fix="TAO images take many GB: free space on Docker's data root (`docker system prune`)",
-        )
-    if any(
-        k in low
-        for k in ("no such host", "dial tcp", "timeout", "i/o timeout", "connection refused", "lookup")
-    ):
-        return EnvironmentProblem(
-            f"could not pull {image}: {registry} is not reachable ({text})",
-            fix="check this machine's internet access / proxy (`docker pull` must work)",
-        )
-    return EnvironmentProblem(f"could not pull {image}: {text}", fix=f"try `docker pull {image}` by hand")
-
-
-def _short(err: BaseException) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tao_tui.errors import UserError
 from tao_tui.progress import ProgressEvent, ProgressParser
-from tao_tui.project import Project, atomic_write, atomic_write_json
+from tao_tui.project import Project, atomic_write, atomic_write_json, run_stage
+from tao_tui.runtime.errors import ContainerGone
 from tao_tui.workflow.commands import StageCommand, build_command
 from tao_tui.workflow.create import render_specs
 from tao_tui.workflow.stages import Pipeline
@@ -35,6 +36,23 @@ EventSink = Callable[[list[str], list[ProgressEvent]], None]
 
 class AlreadyAttached(UserError):
     """Another tao-tui process is following this run."""
+
+
+class StageAlreadyRunning(UserError):
+    """A second run of a stage that is running or being started (one run per project stage).
+
+    ``stage``: the stage id; ``run_id``: the run in progress (``None`` while another process
+    is still starting it)."""
+
+    def __init__(self, stage: str, run_id: str | None):
+        self.stage, self.run_id = stage, run_id
+        what = f"run {run_id}" if run_id else "a run another tao-tui process is starting right now"
+        super().__init__(
+            f"stage {stage} is already running ({what}); one run of a stage at a time",
+            f"follow it with `tao-tui logs -f {stage}`, or stop it with `tao-tui stop {stage}` "
+            "and start it again",
+            field="stage",
+        )
 
 
 @dataclass
@@ -80,6 +98,38 @@ def preflight_gate(project: Project, stage: str, *, key_set: bool):
     return [f for f in findings if f.level == "warn"]
 
 
+def _fault(point: str) -> None:
+    """Crash tests' fault hook: ``TAO_TUI_FAULT=<point>`` kills this process there with SIGKILL
+    (no cleanup, like an SSH drop); ``TAO_TUI_FAULT_DELAY=<s>`` sleeps at every point instead, so
+    a test's kill -9 lands at random places. Unset (always, for users): does nothing."""
+    want = os.environ.get("TAO_TUI_FAULT")
+    if want and want == point:
+        os.kill(os.getpid(), 9)
+    delay = os.environ.get("TAO_TUI_FAULT_DELAY")
+    if delay:
+        try:
+            time.sleep(float(delay))
+        except ValueError:
+            pass
+
+
+def _read_record(run_dir: Path) -> dict | None:
+    """run.json of a run, or None when it is missing or unreadable (a crash before it was written)."""
+    try:
+        data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _result_code(run_dir: Path) -> int | None:
+    try:
+        code = json.loads((run_dir / "result.json").read_text(encoding="utf-8")).get("exit_code")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
 def _labels(project: Project, stage: str, run_id: str | None = None) -> dict[str, str]:
     labels = {LABEL_PROJECT: project.id, LABEL_STAGE: stage}
     if run_id:
@@ -99,6 +149,33 @@ def follow_lock(run_dir: Path) -> Iterator[None]:
                 f"another tao-tui process is already following run {run_dir.name}",
                 "watch it with `tao-tui logs -f`; it records the result itself",
             ) from None
+        yield
+    finally:
+        fh.close()
+
+
+STAGE_LOCK_WAIT_S = 30.0
+
+
+@contextmanager
+def stage_lock(runs_dir: Path, stage_id: str, *, wait_s: float = STAGE_LOCK_WAIT_S) -> Iterator[None]:
+    """Exclusive ``flock`` on ``runs/.stage-<stage>.lock`` while a run of the stage is looked for,
+    recorded, created and started; the same lock for the CLI and the app (and any process).
+
+    Waits up to ``wait_s`` seconds for another process's start to finish, then raises
+    ``StageAlreadyRunning(stage, None)``. The kernel drops the lock when its holder dies."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(runs_dir / f".stage-{stage_id}.lock", "a+")  # noqa: SIM115
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StageAlreadyRunning(stage_id, None) from None
+                time.sleep(0.05)
         yield
     finally:
         fh.close()
@@ -168,57 +245,151 @@ class StageRunner:
         self, stage_id: str, key: str | None, *, pull: bool = False, on_pull=None, fresh: bool = False
     ) -> RunRecord:
         """Start a run of ``stage_id``. A results folder with files from an earlier run is kept, so
-        TAO resumes from its last checkpoint (pitfall P10); ``fresh`` moves it aside first."""
+        TAO resumes from its last checkpoint (pitfall P10); ``fresh`` moves it aside first.
+
+        One run per project stage: under ``stage_lock`` it adopts or cleans up what a crashed start
+        left, refuses with ``StageAlreadyRunning`` when a run of the stage is running or being
+        started, records ``runs/<id>/run.json`` *before* the container exists (labelled with the
+        run id, so a crash between the two is found again), then creates and starts it."""
         stage = self.pipe.stage(stage_id)
-        running = self.unfinished_run(stage_id)
-        if running:
-            raise UserError(
-                f"stage {stage_id} already has a run that is not finished ({running})",
-                f"follow it with `tao-tui logs -f {stage_id}`, or stop it with `tao-tui stop {stage_id}`",
-                field="stage",
-            )
-        for info in self.containers(stage_id):  # finished runs of this stage: their logs are on disk
-            if info.status in ("exited", "dead", "created"):
-                self.engine.remove(info.id)
-        missing = self.pipe.missing_inputs(stage)
-        if missing:
-            raise UserError(
-                f"stage {stage_id} needs " + ", ".join(missing) + ", which is not there yet",
-                "run the earlier stages first (`tao-tui status` shows which are done)",
-                field="stage",
-            )
-        cmd = self.command(stage_id, have_key=bool(key))
-        render_specs(self.project)  # inputs now exist: point the specs at the real files
         image = self.image()
         if pull:
-            self.engine.pull(image, on_pull)
-        self.engine.ensure_image(image)
+            self.engine.pull(image, on_pull)  # outside the lock: it can take an hour
+        with stage_lock(self.project.runs_dir, stage_id):
+            self._recover_locked(stage_id)
+            running = self.unfinished_run(stage_id)
+            if running:
+                raise StageAlreadyRunning(stage_id, running)
+            for info in self.containers(stage_id):  # finished runs of this stage: their logs are on disk
+                if info.status in ("exited", "dead", "created"):
+                    self.engine.remove(info.id)
+            missing = self.pipe.missing_inputs(stage)
+            if missing:
+                raise UserError(
+                    f"stage {stage_id} needs " + ", ".join(missing) + ", which is not there yet",
+                    "run the earlier stages first (`tao-tui status` shows which are done)",
+                    field="stage",
+                )
+            cmd = self.command(stage_id, have_key=bool(key))
+            render_specs(self.project)  # inputs now exist: point the specs at the real files
+            self.engine.ensure_image(image)
 
-        run_id = self.project.new_run_id(stage_id)
-        run_dir = self.project.run_dir(run_id)
-        run_dir.mkdir(parents=True)
-        results = self.project.results_dir(stage_id)
-        if fresh and results.is_dir() and any(results.iterdir()):
-            results.rename(results.with_name(f"{stage_id}.before-{run_id}"))
-        results.mkdir(parents=True, exist_ok=True)
-        # a fresh run in a used folder: old status.json lines would confuse progress
-        status = results / "status.json"
-        if status.exists():
-            status.rename(results / f"status.{int(time.time())}.json")
+            run_id = self.project.new_run_id(stage_id)
+            run_dir = self.project.run_dir(run_id)
+            run_dir.mkdir(parents=True)
+            results = self.project.results_dir(stage_id)
+            if fresh and results.is_dir() and any(results.iterdir()):
+                results.rename(results.with_name(f"{stage_id}.before-{run_id}"))
+            results.mkdir(parents=True, exist_ok=True)
+            # a fresh run in a used folder: old status.json lines would confuse progress
+            status = results / "status.json"
+            if status.exists():
+                status.rename(results / f"status.{int(time.time())}.json")
 
-        spec = self._run_spec(image, cmd.argv(key), _labels(self.project, stage_id, run_id))
-        record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
-        atomic_write_json(run_dir / "run.json", record.__dict__)
-        container_id = self.engine.start(spec)
-        record.container_id = container_id
-        atomic_write_json(run_dir / "run.json", record.__dict__)
-        with Project.locked(self.project.root) as fresh:
-            st = fresh.stage(stage_id)
-            st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
-                "running", run_id, None, record.started, None, None
-            )  # fmt: skip
-        self.project = fresh
+            spec = self._run_spec(image, cmd.argv(key), _labels(self.project, stage_id, run_id))
+            record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
+            atomic_write_json(run_dir / "run.json", record.__dict__)
+            _fault("start:recorded")
+            container_id = self.engine.start(spec)
+            _fault("start:started")
+            record.container_id = container_id
+            atomic_write_json(run_dir / "run.json", record.__dict__)
+            with Project.locked(self.project.root) as fresh_project:
+                st = fresh_project.stage(stage_id)
+                st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
+                    "running", run_id, None, record.started, None, None
+                )  # fmt: skip
+            self.project = fresh_project
         return record
+
+    # ------------------------------------------------------------------ recovery
+    def recover(self, stage_id: str | None = None) -> list[str]:
+        """Adopt or clean up what a crashed (kill -9, SSH drop) start or a removed container left,
+        for ``stage_id`` or every stage; returns one line per repair, for the user.
+
+        A stage being started by another process right now is skipped (its lock is held)."""
+        stages = [stage_id] if stage_id else [s.id for s in self.pipe.stages]
+        notes: list[str] = []
+        for sid in stages:
+            try:
+                with stage_lock(self.project.runs_dir, sid, wait_s=0):
+                    notes += self._recover_locked(sid)
+            except StageAlreadyRunning:
+                continue
+        return notes
+
+    def _open_runs(self, stage_id: str) -> list[tuple[str, dict]]:
+        """(run id, run.json) of the stage's runs that have no result.json."""
+        out = []
+        if not self.project.runs_dir.is_dir():
+            return out
+        for run_dir in self.project.runs_dir.iterdir():
+            if run_stage(run_dir.name) != stage_id or (run_dir / "result.json").exists():
+                continue
+            record = _read_record(run_dir)
+            if record is not None:
+                out.append((run_dir.name, record))
+        return out
+
+    def _recover_locked(self, stage_id: str) -> list[str]:
+        notes: list[str] = []
+        by_run: dict[str, list] = {}
+        for info in self.containers(stage_id):
+            rid = info.labels.get(LABEL_RUN)
+            if rid:
+                by_run.setdefault(rid, []).append(info)
+        for run_id, record in self._open_runs(stage_id):
+            run_dir = self.project.run_dir(run_id)
+            found = by_run.pop(run_id, [])
+            if not found:
+                if record.get("container_id"):
+                    why = "its container was removed before its result was recorded (docker rm?)"
+                else:
+                    why = "tao-tui was stopped while starting it; its container never started"
+                self._record_lost(stage_id, run_id, why)
+                notes.append(f"{stage_id} run {run_id}: {why}")
+                continue
+            info = found[0]
+            if info.status == "created":  # created, never started: the start was cut short
+                self.engine.remove(info.id)
+                why = "tao-tui was stopped while starting it; its container never started"
+                self._record_lost(stage_id, run_id, why)
+                notes.append(f"{stage_id} run {run_id}: {why}")
+                continue
+            if record.get("container_id") != info.id:
+                record["container_id"] = info.id
+                atomic_write_json(run_dir / "run.json", record)
+                notes.append(f"{stage_id} run {run_id}: found its container {info.id[:12]} again")
+            with Project.locked(self.project.root) as fresh_project:
+                st = fresh_project.stage(stage_id)
+                if st.run_id != run_id and (st.started or 0) <= float(record.get("started") or 0):
+                    st.status, st.run_id, st.exit_code, st.started, st.finished, st.message = (
+                        "running", run_id, None, record.get("started"), None, None
+                    )  # fmt: skip
+            self.project = fresh_project
+        for run_id, infos in by_run.items():  # containers whose run folder is gone
+            if (self.project.run_dir(run_id) / "result.json").exists():
+                continue
+            info = infos[0]
+            if info.status == "created":
+                self.engine.remove(info.id)
+                continue
+            record = RunRecord(run_id, stage_id, info.id, "(recovered: the run folder was missing)",
+                               info.image, time.time())
+            atomic_write_json(self.project.run_dir(run_id) / "run.json", record.__dict__)
+            notes.append(f"{stage_id} run {run_id}: its run folder was missing; recorded it again")
+        return notes
+
+    def _record_lost(self, stage_id: str, run_id: str, why: str) -> None:
+        """A run that will never report: result.json says why; project.yaml too if it names it."""
+        result = {"stage": stage_id, "run_id": run_id, "exit_code": None, "status": "failed",
+                  "message": why, "outputs": {}, "finished": time.time()}
+        atomic_write_json(self.project.run_dir(run_id) / "result.json", result)
+        with Project.locked(self.project.root) as fresh_project:
+            st = fresh_project.stage(stage_id)
+            if st.run_id == run_id and st.status == "running":
+                st.status, st.exit_code, st.finished, st.message = "failed", None, result["finished"], why
+        self.project = fresh_project
 
     def _run_spec(self, image: str, argv: list[str], labels: dict[str, str]):
         """The container of a stage: the project's mounts, then ~/.tao_mounts.json (NVIDIA's launcher
@@ -264,10 +435,26 @@ class StageRunner:
         date, the container untouched and nothing recorded (the wizard quitting; a later attach
         goes on from there)."""
         run_dir = self.project.run_dir(run_id)
-        record = json.loads((run_dir / "run.json").read_text())
+        record = _read_record(run_dir)
+        if record is None:
+            raise UserError(
+                f"run {run_id} has no readable {run_dir / 'run.json'}",
+                "`tao-tui status` lists the runs; start the stage again with `tao-tui run STAGE`",
+                field="run",
+            )
         with follow_lock(run_dir):
             if (run_dir / "result.json").exists():
-                return int(json.loads((run_dir / "result.json").read_text())["exit_code"])
+                return _result_code(run_dir)
+            if not record.get("container_id"):  # a start cut short: find its container by label
+                self.recover(record["stage"])
+                record = _read_record(run_dir) or record
+                if (run_dir / "result.json").exists():
+                    result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+                    raise UserError(
+                        f"{record['stage']} run {run_id} did not run: {result.get('message')}",
+                        f"start it again: `tao-tui run {record['stage']}`",
+                        field="run",
+                    )
             parser = ProgressParser()
             events_path = run_dir / "events.jsonl"
             log_path = run_dir / "log"
@@ -297,11 +484,23 @@ class StageRunner:
                     events += status.events(parser)  # status.json: max_epoch, ETA, KPIs, FAILURE text
                     publish(events_fh, lines, events)
 
-                exit_code = self.engine.follow(record["container_id"], log_path, on_lines, stop=stop)
+                try:
+                    exit_code = self.engine.follow(record["container_id"], log_path, on_lines, stop=stop)
+                except ContainerGone as gone:
+                    publish(events_fh, [], status.events(parser) + parser.flush())
+                    why = (f"its container was removed before it finished (docker rm?); "
+                           f"the log up to then is in {log_path}")
+                    self._record_lost(record["stage"], run_id, why)
+                    raise UserError(f"{record['stage']} run {run_id} failed: {why}",
+                                    f"start it again: `tao-tui run {record['stage']}`",
+                                    field="run") from gone
                 if exit_code is None and stop is not None and stop.is_set():
                     return None
                 publish(events_fh, [], status.events(parser) + parser.flush())
             self._record(record["stage"], run_id, exit_code, errors[-1] if errors else None)
+            # log and result are safe on disk: the finished container goes (its stored config is
+            # the last copy of the run's settings Docker keeps)
+            self.engine.remove(record["container_id"])
             return exit_code
 
     def _record(self, stage_id: str, run_id: str, exit_code: int, error: ProgressEvent | None = None) -> None:
