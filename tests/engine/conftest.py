@@ -150,6 +150,8 @@ def build_context() -> tuple[bytes, str]:
     ]
     for log in sorted(LOGS_DIR.glob("*.log")):
         files.append((f"logs/{log.name}", log.read_bytes(), 0o644))
+    for spec in sorted((IMAGE_DIR / "specs").rglob("*.yaml")):  # download_specs of the NeMo networks
+        files.append((f"specs/{spec.relative_to(IMAGE_DIR / 'specs').as_posix()}", spec.read_bytes(), 0o644))
     digest = hashlib.sha256()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
