@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 
 # --------------------------------------------------------------------------------------------
 # error matchers: one table, easy to extend
@@ -16,15 +17,18 @@ class ErrorRule:
     match too. Every rule is tried on tracebacks, status.json FAILURE messages and on log lines that
     contain "rror"; ``standalone`` rules also on any other line that reaches the dispatcher.
     ``anchor``: a substring added to the cheap per-line gate so that a bare line (no "Error" in it)
-    reaches the dispatcher at all; each anchor costs ~50 ns on every line, so use them sparingly."""
+    reaches the dispatcher at all (one string or several); each anchor costs ~50 ns on every line,
+    so use them sparingly. ``source``: where the fact (the error text, its cause and fix) comes from;
+    every rule has one (a test checks)."""
 
-    id: str  # the pitfall id in reference/tao-pitfalls.md
+    id: str  # the pitfall id in reference/tao-pitfalls.md, or our own (D*, DINO*, INT)
     gate: tuple[str, ...]
     message: str
     fix: str
     pattern: re.Pattern[str] | None = None
     standalone: bool = False
-    anchor: str = ""
+    anchor: str | tuple[str, ...] = ""
+    source: str = ""
 
 
 def _rx(text: str) -> re.Pattern[str]:
@@ -34,19 +38,32 @@ def _rx(text: str) -> re.Pattern[str]:
 ERROR_RULES: list[ErrorRule] = [
     ErrorRule(
         "P5",
-        ("memory", "OOM when allocating", "ResourceExhausted", "OUT_OF_MEMORY"),
-        "The GPU ran out of memory.",
-        "Lower the batch size (batch_size_per_gpu / dataset.batch_size), use a smaller input "
-        "resolution or a smaller backbone. Check with nvidia-smi that no other process holds GPU memory.",
-        _rx(r"out of (?:GPU )?memory|OOM when allocating|ResourceExhausted|OutOfMemoryError|OUT_OF_MEMORY"),
+        ("memory", "OOM when allocating", "ResourceExhausted", "Resource exhausted", "OUT_OF_MEMORY"),
+        "The GPU ran out of memory: one batch of this input size does not fit in the GPU's memory.",
+        "Lower the batch size (batch_size_per_gpu / batch_size / dataset.batch_size; DINO: 4 -> 2 -> 1) "
+        "or the input size (output_image_width/height, input_width/height), or use a smaller "
+        "backbone. Check with nvidia-smi that no other process holds GPU memory.",
+        _rx(
+            r"out of (?:GPU )?memory|OOM when allocating|ResourceExhausted|Resource exhausted"
+            r"|OutOfMemoryError|OUT_OF_MEMORY"
+        ),
         standalone=True,
-        anchor="memory",
+        anchor=("memory", "OOM when"),
+        source="reference/tao-pitfalls.md row P5 (TF1 train.py catches ResourceExhaustedError; "
+        "TensorFlow's 'Resource exhausted: OOM when allocating tensor'); "
+        "reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md "
+        "('CUDA out of memory: Reduce dataset.batch_size (4 -> 2 -> 1)')",
     ),
     ErrorRule(
         "M6",
-        ("shared memory", "Bus error"),
-        "A data-loader worker crashed: the container has too little shared memory (/dev/shm).",
-        'Set "shm_size": "16G" in DockerOptions of ~/.tao_mounts.json (or lower num_workers).',
+        ("shared memory", "Bus error", "bus error", "(shm)"),
+        "A PyTorch data-loader worker crashed: the container has too little shared memory (/dev/shm; "
+        "Docker's default is 64 MB).",
+        'Give the container more shared memory: "shm_size": "16G" in DockerOptions of '
+        "~/.tao_mounts.json (tao-tui uses it for its runs too), or lower dataset.num_workers.",
+        standalone=True,
+        source="reference/tao-pitfalls.md row M6 (PyTorch DataLoader text; the DINO notebook sets "
+        'shm_size "16G")',
     ),
     ErrorRule(
         "K1",
@@ -211,17 +228,103 @@ ERROR_RULES: list[ErrorRule] = [
         _rx(r"^\s*AssertionError\s*:?\s*$"),
     ),
     ErrorRule(
+        "D1",
+        ("No such container",),
+        "The container exited or was removed at once, before its output could be followed (a "
+        "container started with --rm that fails at start-up vanishes with its log).",
+        "See why: run the stage again with tao-tui (it keeps the container and its log), or "
+        "`docker ps -a` and `docker logs <container>` while it still exists; `tao-tui doctor` checks "
+        "the engine, the GPU runtime and the mounts. NVIDIA's launcher cannot run on hosted "
+        "notebooks such as Google Colab (no Docker engine there): use a machine with Docker and "
+        "an NVIDIA GPU.",
+        _rx(r"No such container"),
+        standalone=True,
+        source="Docker Engine API: GET /containers/{id}/json answers 404 'No such container: <id>'; "
+        "NVIDIA's launcher runs every task with `docker run` on the local engine "
+        "(nvidia_tao_cli docker_handler), which hosted notebooks do not provide",
+    ),
+    ErrorRule(
+        "DINO1",
+        ("device-side assert",),
+        "CUDA stopped on a device-side assert: in DINO-family detectors this almost always means a "
+        "category id in the annotations is >= dataset.num_classes.",
+        "Set dataset.num_classes >= max(category_id) + 1 of your COCO annotations (DINO's default is "
+        "91), then run again.",
+        standalone=True,
+        source="reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md "
+        "('CUDA device-side assert: num_classes too low')",
+    ),
+    ErrorRule(
+        "DINO2",
+        ("num_select",),
+        "model.num_select must be smaller than model.num_queries x dataset.num_classes.",
+        "Lower model.num_select (default 300) or raise num_queries so that num_select < "
+        "num_queries * num_classes.",
+        _rx(r"num_select.*(?:<|less|smaller|num_queries)"),
+        source="reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md",
+    ),
+    ErrorRule(
+        "DINO3",
+        ("Error merging",),
+        "The spec does not fit NVIDIA's schema (Hydra/OmegaConf): a key is unknown or at the wrong "
+        "level (e.g. num_epochs or num_gpus at the top instead of under train).",
+        "Put each key where NVIDIA's spec has it (train.num_epochs, train.num_gpus, ...); "
+        "`tao-tui spec diff <spec>` shows what differs from NVIDIA's file.",
+        _rx(r"Error merging .*(?:schema|spec)"),
+        standalone=True,
+        source="reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md "
+        "('Error merging spec.yaml with schema')",
+    ),
+    ErrorRule(
+        "DINO4",
+        ("smaller than total batch size", "smaller than the total batch size"),
+        "A dataset has fewer images than one batch across all GPUs (batch_size x num_gpus).",
+        "Lower dataset.batch_size or the number of GPUs, or add images (the validation set is the "
+        "usual culprit).",
+        standalone=True,
+        source="reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md "
+        "('Dataset size smaller than total batch size')",
+    ),
+    ErrorRule(
+        "DINO5",
+        ("return_interm_indices",),
+        "model.return_interm_indices and model.num_feature_levels disagree.",
+        "Give return_interm_indices as many entries as num_feature_levels (NVIDIA's default: "
+        "[1, 2, 3, 4] with num_feature_levels 4); change both together.",
+        _rx(r"return_interm_indices.*(?:num_feature_levels|match|length)|num_feature_levels.*return_interm_indices"),
+        source="reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md",
+    ),
+    ErrorRule(
+        "DINO6",
+        ("DINODatasetConvertConfig",),
+        "dino's dataset convert fails in NVIDIA's 7.0.0 PyTorch container before it reads the spec "
+        "(its schema declares string fields with None defaults).",
+        "Skip `dino convert`: DINO trains from COCO JSON directly (dataset.train_data_sources); "
+        "use another TAO version to convert, or convert with your own script.",
+        source="reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md "
+        "('dino convert fails before reading the spec')",
+    ),
+    ErrorRule(
         "D0",
         ("Error response from daemon",),
         "Docker refused to start the container.",
         "Read Docker's reason in the message; `docker info` and `tao-tui doctor` check the usual causes.",
+        source="Docker's CLI and API prefix the engine's refusals with 'Error response from daemon'",
     ),
     ErrorRule(
         "INT",
         ("KeyboardInterrupt", "Training was interrupted"),
         "The run was interrupted.",
         "Start the stage again; training resumes from the last checkpoint in the same results folder.",
+        source="Python's KeyboardInterrupt; reference/tao-pitfalls.md row P10 (re-running train "
+        "into the same results folder resumes)",
     ),
+]
+
+# the rules whose fact is a row of reference/tao-pitfalls.md §1 (the row cites NVIDIA's source)
+ERROR_RULES = [
+    rule if rule.source else _replace(rule, source=f"reference/tao-pitfalls.md row {rule.id}")
+    for rule in ERROR_RULES
 ]
 
 _GENERIC_FIX = (

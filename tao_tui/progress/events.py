@@ -7,12 +7,12 @@ import math
 import re
 from dataclasses import dataclass
 
-KINDS = ("epoch", "step", "validation", "kpi", "stage_done", "error", "info")
+KINDS = ("epoch", "step", "validation", "kpi", "stage_done", "error", "warning", "info")
 
 
 @dataclass(slots=True)
 class ProgressEvent:
-    kind: str  # epoch | step | validation | kpi | stage_done | error | info
+    kind: str  # epoch | step | validation | kpi | stage_done | error | warning | info
     epoch: int | None = None
     max_epoch: int | None = None
     step: int | None = None
@@ -209,7 +209,7 @@ def format_event(ev: ProgressEvent) -> str:
         parts.append("AP " + ", ".join(f"{k} {v:.4g}" for k, v in ev.ap.items()))
     if ev.eta_s is not None:
         parts.append(f"eta {_fmt_duration(ev.eta_s)}")
-    if ev.kind in ("kpi", "info") and ev.kpi and not ev.message:
+    if ev.kind in ("kpi", "info", "warning") and ev.kpi and not ev.message:
         parts.append(", ".join(f"{k} {v:g}" for k, v in ev.kpi.items()))
     if ev.class_map and not ev.message:
         parts.append(", ".join(f"{k} -> {v}" for k, v in ev.class_map.items()))

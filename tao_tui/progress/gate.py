@@ -30,6 +30,7 @@ _BASE_ANCHORS = (
     "recision",  # Mean average_precision, the AP table header, Precision: 0.78
     "Pruning",  # Pruning ratio, Pruning finished
     "converter",  # dataset_convert logger names (partition/shard, Num images, Class map)
+    "aken to run",  # TF1 "Time taken to run __main__:main: 0:01:02" (end of a stage)
     "] - ",  # Keras progress bar "12/100 [===>....] - ETA: 1:02 - loss: 0.4"
 )
 # Only looked for on short lines (metric prints are short; long chatter skips these checks).
@@ -39,7 +40,9 @@ _SHORT_LINE = 140
 
 def _build_gate():
     anchors = list(_BASE_ANCHORS)
-    anchors.extend(rule.anchor for rule in ERROR_RULES if rule.anchor)
+    for rule in ERROR_RULES:
+        anchors.extend([rule.anchor] if isinstance(rule.anchor, str) else rule.anchor)
+    anchors = [a for a in anchors if a]
 
     def minimal(items: list[str]) -> list[str]:
         # drop anchors that contain another anchor (the shorter one already catches them)

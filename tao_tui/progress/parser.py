@@ -7,13 +7,21 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tao_tui.progress.ap_table import _AP_ROW, _MAP_ROW
+from tao_tui.progress.ap_table import _AP_ROW, _MAP_ROW, _VAL_LOSS
+from tao_tui.progress.classification import (
+    _EVAL_METRIC,
+    _REPORT_HEADER,
+    ClassificationReportMixin,
+    eval_metric_event,
+)
 from tao_tui.progress.dataset_convert import (
     _CLASS_PAIR,
     _COUNT_PAIR,
     _NUM_IMAGES,
     _PARTITION,
+    _SKIPPED_OBJECT,
     DatasetConvertMixin,
+    skipped_objects_event,
 )
 from tao_tui.progress.detectnet import _MEAN_AP, _VAL_COST, DetectnetMixin
 from tao_tui.progress.error_rules import _GENERIC_FIX, ErrorRule, match_error
@@ -36,7 +44,13 @@ from tao_tui.progress.metrics import (
     _metric_name_ok,
     _unquote,
 )
-from tao_tui.progress.stage_end import _STATUS_INFO, _done_omplete, _done_ucces, _done_xport
+from tao_tui.progress.stage_end import (
+    _STATUS_INFO,
+    _done_omplete,
+    _done_ucces,
+    _done_xport,
+    _time_taken_end,
+)
 from tao_tui.progress.status_json import StatusJsonMixin
 from tao_tui.progress.tf1 import _SAMPLES, _SAMPLES_SEARCH, _TF_STEP_SEARCH, Tf1Mixin
 
@@ -44,7 +58,7 @@ _PRUNE_RATIO = re.compile(r"Pruning ratio \(pruned model / original model\): (\S
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 
 
-class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMixin, StatusJsonMixin):
+class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMixin, StatusJsonMixin, ClassificationReportMixin):
     """Stateful: one per run. Feed console lines with :meth:`feed_line` and/or status.json lines
     with :meth:`feed_status_line`; call :meth:`flush` at the end of input."""
 
@@ -91,6 +105,15 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
         # the time of the last timestamped line that completed events (cached per second)
         self._time_key = ""
         self._time: float | None = None
+        # TF1 AP table: the Keras epoch it belongs to, the validation loss printed after it
+        self._ap_epoch: tuple[int, int] | None = None
+        self._ap_closed = False
+        self._ap_loss: float | None = None
+        # scikit-learn classification report rows
+        self._report: dict[str, tuple[float, ...]] = {}
+        # dataset_convert: objects skipped for inverted boxes, and the label files named
+        self._skipped = 0
+        self._skipped_files: list[str] = []
 
     # ---------------------------------------------------------------- console lines
 
@@ -166,7 +189,13 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
         """End of input: emit what an open block (AP table, traceback, class map) holds."""
         events: list[ProgressEvent] = []
         self._end_mode(events)
+        self._emit_skipped(events)
         return events
+
+    def _emit_skipped(self, events: list[ProgressEvent]) -> None:
+        if self._skipped:
+            events.append(skipped_objects_event(self._skipped, self._skipped_files))
+            self._skipped, self._skipped_files = 0, []
 
     # one cleaned line; may recurse once per glued segment
     def _handle(self, line: str, events: list[ProgressEvent], depth: int) -> None:
@@ -272,13 +301,45 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
             return
         if stripped.startswith("Start to calculate AP"):  # TF1 yolo/ssd/retinanet/faster_rcnn table
             self._pairs = {}
+            self._ap_epoch = self._pending_header or self._keras_epoch
+            self._ap_closed = False
+            self._ap_loss = None
             self._set_mode("apblock")
             return
+        if "Validation loss" in line:  # after the AP table (handled there), or on its own
+            m = _VAL_LOSS.search(line)
+            if m is not None:
+                value = _to_float(m.group(1))
+                if value is not None:
+                    events.append(
+                        ProgressEvent("kpi", kpi={"validation_loss": value}, message=_clip(stripped))
+                    )
+                return
+        if "f1-score" in line and _REPORT_HEADER.match(stripped):  # scikit-learn's report
+            self._report = {}
+            self._set_mode("report")
+            return
+        if stripped.startswith("Evaluation ") and ":" in stripped:
+            m = _EVAL_METRIC.match(stripped)
+            if m is not None:
+                ev = eval_metric_event(m)
+                if ev is not None:
+                    events.append(ev)
+                return
+        if "Error in object" in line:  # dataset_convert drops an inverted box
+            m = _SKIPPED_OBJECT.search(line)
+            if m is not None:
+                self._skipped += 1
+                name = m.group(2)
+                if name not in self._skipped_files and len(self._skipped_files) < 100:
+                    self._skipped_files.append(name)
+                return
         # stage done
         if (
             ("omplete" in line and _done_omplete(line))
             or ("ucces" in line and _done_ucces(line))
             or ("xport" in line and _done_xport(line))
+            or ("aken to run" in line and _time_taken_end(line))
         ):
             self._stage_done(_clip(stripped), events)
             return
@@ -327,20 +388,33 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
         if mode == "val":
             return self._in_val(line, stripped, events)
         if mode == "apblock":
-            # "car   AP    0.70219" per class, then "      mAP   0.61221", between rules of * or =
+            # "car   AP    0.70219" per class, then "      mAP   0.61221", between rules of *,
+            # then (training) "Validation loss: 12.5"
             if not stripped or not stripped.strip("*=-"):
+                return True
+            if self._ap_closed:  # after the mAP row: only the validation loss still belongs here
+                m = _VAL_LOSS.match(stripped)
+                if m is not None:
+                    self._ap_loss = _to_float(m.group(1))
+                    self._end_mode(events)
+                    return True
+                self._end_mode(events)
+                return False
+            m = _MAP_ROW.match(stripped)
+            if m:
+                self._pairs[""] = m.group(1)
+                self._ap_closed = True
                 return True
             m = _AP_ROW.match(stripped)
             if m:
                 self._pairs[m.group(1)] = m.group(2)
                 return True
-            m = _MAP_ROW.match(stripped)
-            if m:
-                self._pairs[""] = m.group(1)
-                self._end_mode(events)
+            if not self._pairs and "%|" in stripped:  # a progress bar before the rows
                 return True
             self._end_mode(events)  # not this table (detectnet_v2 prints its own after the same line)
             return False
+        if mode == "report":
+            return self._in_report(stripped, events)
         if mode == "numimg":
             m = _NUM_IMAGES.search(line)
             self._mode = None
@@ -398,14 +472,26 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
             ap = {k: v for k, v in values.items() if v is not None}
             if mean is None and ap:
                 mean = sum(ap.values()) / len(ap)
+            epoch = max_epoch = None
+            if self._ap_epoch is not None:  # the Keras "Epoch 70/80" this validation ends
+                epoch, max_epoch = self._ap_epoch
+            loss = self._ap_loss
+            message = f"mAP {mean:g}" if mean is not None else "AP per class"
+            if loss is not None:
+                message += f", validation loss {loss:g}"
             events.append(
                 ProgressEvent(
                     "validation",
+                    epoch=epoch,
+                    max_epoch=max_epoch,
                     map=mean,
                     ap=ap or None,
-                    message=f"mAP {mean:g}" if mean is not None else "AP per class",
+                    kpi={"validation_loss": loss} if loss is not None else None,
+                    message=message,
                 )
             )
+        elif mode == "report":
+            self._emit_report(events)
         elif mode == "evalblock" and self._pairs:
             kpi = {k: float(v) for k, v in self._pairs.items()}
             epoch = kpi.pop("current_epoch", None)
@@ -479,6 +565,7 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
     def _stage_done(self, message: str, events: list[ProgressEvent]) -> None:
         if self._mode is not None:
             self._end_mode(events)
+        self._emit_skipped(events)
         if self._done:
             return
         self._done = True

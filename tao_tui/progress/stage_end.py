@@ -14,7 +14,21 @@ _STAGE_DONE = (
     "Successfully exported",
     "Export finished",
     "Export complete",
+    # evaluate/inference/prune ends: TLT 2 ("__main__: Evaluation complete.") and TAO 3-5 logger
+    # forms ("[TAO Toolkit] [INFO] root 2102: Evaluation complete."); PyTorch's "Evaluation / Inference
+    # / Export finished successfully." are covered by "finished successfully"
+    "Evaluation complete",
 )
+
+# TF1's timing decorator prints "Time taken to run __main__:main: 0:01:23.4" when an entrypoint's
+# main() returns: the end of any TF1 stage (train, evaluate, inference, export, prune).
+_TIME_TAKEN = "Time taken to run"
+
+
+def _time_taken_end(line: str) -> bool:
+    """``line`` is TF1's "Time taken to run <module>:main: <duration>" (any module)."""
+    pos = line.find(_TIME_TAKEN)
+    return pos >= 0 and ":main" in line[pos:]
 
 
 def _any_in(phrases) -> object:

@@ -46,6 +46,7 @@ class ProgressState:
     kpi: dict[str, float] = field(default_factory=dict)
     done: bool = False
     error: ProgressEvent | None = None
+    warnings: list[ProgressEvent] = field(default_factory=list)  # e.g. objects dataset_convert dropped
     events: int = 0
     exit_code: int | None = None
     stopped: bool = False
@@ -94,12 +95,14 @@ class ProgressState:
             self.done_message = ev.message
         elif kind == "error":
             self.error = ev
+        elif kind == "warning":
+            self.warnings.append(ev)
         if ev.map is not None:
             self.map = ev.map
             self.best_map = ev.map if self.best_map is None else max(self.best_map, ev.map)
         if ev.ap:
             self.ap = dict(ev.ap)
-        if ev.kpi and kind in ("kpi", "validation"):
+        if ev.kpi and kind in ("kpi", "validation", "warning"):
             self.kpi.update(ev.kpi)
         if t is not None and kind in ("epoch", "step", "validation"):
             fraction = self._progress()

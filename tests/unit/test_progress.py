@@ -734,7 +734,7 @@ def test_cli_progress_json(capsys):
 def test_cli_progress_text_and_missing_file(capsys):
     assert cli_main(["progress", str(LOGS / "detectnet_v2_prune.log"), "--summary"]) == 0
     out = capsys.readouterr().out
-    assert "Pruning ratio: 0.9954" in out and out.strip().endswith("not finished")
+    assert "Pruning ratio: 0.9954" in out and out.strip().endswith("no end in the log")
     assert cli_main(["progress", "/nonexistent/log"]) == 1
     assert "no such file" in capsys.readouterr().err
 
