@@ -63,8 +63,14 @@ def _run(args: argparse.Namespace) -> int:
 
     launcher = f"launcher nvidia-tao {cat.launcher_version}" if cat.launcher_version else "launcher"
     src = "bundled catalog" if cat.source == "bundled" else cat.source
-    out.write(f"TAO Toolkit {cat.version} ({launcher}, published {cat.published_date or '?'}; {src})\n")
-    if cat.version_tuple < (5,):
+    if cat.source.startswith("contracts:"):  # TAO 7: no launcher
+        out.write(f"TAO Toolkit {cat.version} (no launcher; {src})\n")
+        out.write("command: docker run [mounts, --gpus] <image> <network command> <action> -e <spec>\n")
+    else:
+        out.write(f"TAO Toolkit {cat.version} ({launcher}, published {cat.published_date or '?'}; {src})\n")
+    if cat.source.startswith("contracts:"):
+        pass
+    elif cat.version_tuple < (5,):
         out.write("command: tao <network> <sub-task> [args]\n")
     else:
         out.write("command: tao model|dataset|deploy <network> <sub-task> [args]\n")
