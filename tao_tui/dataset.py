@@ -103,6 +103,10 @@ class DatasetScan:
     def objects(self) -> int:
         return sum(self.classes.values())
 
+    def class_counts(self) -> list[tuple[str, int]]:
+        """(class, objects) most objects first, ties by name (the order of :func:`default_mapping`)."""
+        return sorted(self.classes.items(), key=lambda kv: (-kv[1], kv[0]))
+
     def problem(self, kind: str) -> Problem | None:
         return next((p for p in self.problems if p.kind == kind), None)
 
@@ -119,7 +123,7 @@ class DatasetScan:
         if self.cancelled:
             lines.append("  (scan cancelled: the counts are partial)")
         if self.classes:
-            per = ", ".join(f"{name} {count}" for name, count in self.classes.most_common())
+            per = ", ".join(f"{name} {count}" for name, count in self.class_counts())
             lines.append(f"  objects per class: {per}")
             written = sorted(n for n in self.raw_names if n not in self.classes)
             if written:
@@ -127,8 +131,8 @@ class DatasetScan:
         if self.sizes:
             top = ", ".join(f"{w}x{h} ({c})" for (w, h), c in self.sizes.most_common(3))
             more = f" and {len(self.sizes) - 3} more sizes" if len(self.sizes) > 3 else ""
-            lines.append(f"  image sizes: {top}{more}" + (f" (of {self.size_sample} images read)"
-                                                          if self.format == "kitti" else ""))
+            sample = self.format == "kitti" and self.size_sample < self.images
+            lines.append(f"  image sizes: {top}{more}" + (f" (of {self.size_sample} images read)" if sample else ""))
         if not self.problems:
             lines.append("  problems: none found")
         for p in self.problems:
@@ -431,7 +435,7 @@ def _kitti_problems(kinds: _Kinds, exts: Counter) -> list[Problem]:
 def _findings(scan: DatasetScan) -> list[Finding]:
     """The same facts as pre-flight Findings: one per problem kind, then the counts as a pass."""
     out = [p.finding() for p in scan.problems]
-    per = ", ".join(f"{n} {c}" for n, c in scan.classes.most_common())
+    per = ", ".join(f"{n} {c}" for n, c in scan.class_counts())
     kind = {"kitti": "KITTI", "coco": "COCO"}.get(scan.format or "", "?")
     out.append(Finding("pass", f"dataset ({kind}: {scan.layout}): {scan.images} images, {scan.labels} "
                                f"{'label files' if scan.format == 'kitti' else 'annotations'}"
@@ -631,4 +635,4 @@ def data_format(network: str) -> str:
 def default_mapping(scan: DatasetScan) -> list[tuple[str, str]]:
     """Each labelled class, lower-cased (as TAO reads it), mapped to itself; most objects first
     (ties by name). [] when the scan found no objects."""
-    return [(name, name) for name, _ in sorted(scan.classes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [(name, name) for name, _ in scan.class_counts()]
