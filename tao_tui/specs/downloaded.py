@@ -145,11 +145,14 @@ def _classify(spec: str, path: str, value: Any) -> SafeParamDef | None:
         return _param(spec, path, "batch_size", "int", value, lo=1)
     if path.endswith("dataset.num_classes") and is_int:  # the task's classes (not a decoder's vocabulary)
         return _param(spec, path, "num_classes", "int", value, lo=1)
-    if last in PATH_KEYS and isinstance(value, str) and not value.startswith("${"):  # ${...}: follows another key
+    if (
+        last in PATH_KEYS and isinstance(value, str) and not value.startswith("${")
+    ):  # ${...}: follows another key
         return _param(spec, path, "path", "path", value)
     return None
 
 
 def _param(spec: str, path: str, kind: str, typ: str, value: Any, lo: float | None = None) -> SafeParamDef:
-    return SafeParamDef(spec=spec, path=path, kind=kind, type=typ, default=value,
-                        help=_HELP[kind].format(path=path), min=lo)
+    return SafeParamDef(
+        spec=spec, path=path, kind=kind, type=typ, default=value, help=_HELP[kind].format(path=path), min=lo
+    )

@@ -1,4 +1,4 @@
-"""The tao-tui Textual application: catalog → project set-up → parameters → runs."""
+"""The tao-tui Textual application: start → catalog → set-up steps → project (parameters, runs)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,57 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from tao_tui.project import PROJECT_FILE
-
 
 class TaoTuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tao-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False)]
 
-    def __init__(self, project: str | Path | None = None, version: str | None = None):
+    def __init__(self, project: str | Path | None = None, version: str | None = None, *,
+                 start_dir: str | Path | None = None):
+        """``project``: open this project folder at once. ``start_dir``: the folder tao-tui was started
+        in; when it (or a folder above it) is a project, that project opens (default: no such lookup)."""
         super().__init__()
         self.project_root = Path(project).expanduser() if project else None
+        self.start_dir = Path(start_dir) if start_dir else None
         self.version = version
 
     def on_mount(self) -> None:
-        if self.project_root and (self.project_root / PROJECT_FILE).is_file():
-            from tao_tui.ui.screens.project import ProjectScreen
+        from tao_tui.recent import find_project_root
 
-            self.push_screen(ProjectScreen(self.project_root))
-        else:
-            from tao_tui.ui.screens.catalog import CatalogScreen
+        root = None
+        if self.project_root is not None:
+            root = find_project_root(self.project_root)
+        elif self.start_dir is not None:
+            root = find_project_root(self.start_dir)
+        if root is not None:
+            self.open_project(root)
+            return
+        from tao_tui.ui.screens.start import StartScreen
 
-            self.push_screen(CatalogScreen(self.version))
+        self.push_screen(StartScreen(self.version))
+
+    def open_project(self, root: Path, *, key: str | None = None) -> None:
+        """Show project ``root`` (it re-attaches to its running stages) and remember it as recent."""
+        from tao_tui.errors import TaoTuiError
+        from tao_tui.project import Project
+        from tao_tui.recent import remember
+        from tao_tui.ui.screens.project import ProjectScreen
+
+        try:
+            Project.load(root)  # a damaged project.yaml is said here, with its fix, not as a traceback
+        except TaoTuiError as err:
+            self.notify(str(err), title=f"cannot open {root}", severity="error", timeout=15)
+            if not self.screen_stack or len(self.screen_stack) <= 1:
+                from tao_tui.ui.screens.start import StartScreen
+
+                self.push_screen(StartScreen(self.version))
+            return
+        remember(root)
+        screen = ProjectScreen(Path(root))
+        if key:
+            screen.key = key
+        self.push_screen(screen)
 
     async def action_quit(self) -> None:
         """Quit: running stages keep running in their containers (start tao-tui again to follow)."""
@@ -44,6 +73,8 @@ class TaoTuiApp(App):
         self.push_screen(HelpScreen())
 
 
-def run_app(project: str | None = None) -> int:
-    TaoTuiApp(project).run()
+def run_app(project: str | None = None, version: str | None = None) -> int:
+    import os
+
+    TaoTuiApp(project, version, start_dir=os.getcwd() if project is None else None).run()
     return 0

@@ -27,8 +27,16 @@ def _asr_dataset(tmp_path: Path) -> Path:
     (root / "wav").mkdir(parents=True)
     for i in range(3):
         (root / "wav" / f"{i}.wav").write_bytes(b"RIFF\0\0\0\0WAVEfmt ")
-    lines = [json.dumps({"audio_filepath": f"/workspace/tao-experiments/data/wav/{i}.wav", "text": "yes no",
-                         "duration": 1.2}) for i in range(3)]
+    lines = [
+        json.dumps(
+            {
+                "audio_filepath": f"/workspace/tao-experiments/data/wav/{i}.wav",
+                "text": "yes no",
+                "duration": 1.2,
+            }
+        )
+        for i in range(3)
+    ]
     (root / "train_manifest.json").write_text("\n".join(lines) + "\n")
     (root / "test_manifest.json").write_text(lines[0] + "\n")
     return root
@@ -46,8 +54,25 @@ def _runs(root: Path) -> dict[str, dict]:
 def test_speech_to_text_download_specs_then_train_evaluate_export(tmp_path, tao_test_image, test_env, capsys):
     root = tmp_path / "asr"
     data = _asr_dataset(tmp_path)
-    assert main(["new", "--network", "speech_to_text", "--tao-version", "3.22.05", "--dir", str(root),
-                 "--dataset", str(data), "--image", tao_test_image, "--yes"]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "--network",
+                "speech_to_text",
+                "--tao-version",
+                "3.22.05",
+                "--dir",
+                str(root),
+                "--dataset",
+                str(data),
+                "--image",
+                tao_test_image,
+                "--yes",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     project = Project.load(root)
     project.container_network = False  # tests: containers get no network
@@ -66,16 +91,28 @@ def test_speech_to_text_download_specs_then_train_evaluate_export(tmp_path, tao_
     stages = [s["stage"] for s in after["stages"]]
     assert stages[:3] == ["download_specs", "dataset_convert", "train"] and "export" in stages
     lines = {s["stage"]: s["command"] for s in after["stages"]}
-    assert lines["train"].startswith("tao speech_to_text train -e /workspace/tao-experiments/specs/train.yaml")
+    assert lines["train"].startswith(
+        "tao speech_to_text train -e /workspace/tao-experiments/specs/train.yaml"
+    )
     assert "-k '$KEY'" in lines["train"] or "-k $KEY" in lines["train"]
     assert (root / "specs/train.yaml").is_file()  # rendered from NVIDIA's downloaded file
 
     # safe values by NeMo key; everything else locked at the downloaded value
     data_c = "/workspace/tao-experiments/data"
-    assert main(["set", "--project", str(root), "trainer.max_epochs=5",
-                 f"training_ds.manifest_filepath={data_c}/train_manifest.json",
-                 f"validation_ds.manifest_filepath={data_c}/test_manifest.json",
-                 f"test_ds.manifest_filepath={data_c}/test_manifest.json"]) == 0
+    assert (
+        main(
+            [
+                "set",
+                "--project",
+                str(root),
+                "trainer.max_epochs=5",
+                f"training_ds.manifest_filepath={data_c}/train_manifest.json",
+                f"validation_ds.manifest_filepath={data_c}/test_manifest.json",
+                f"test_ds.manifest_filepath={data_c}/test_manifest.json",
+            ]
+        )
+        == 0
+    )
     assert main(["set", "--project", str(root), "optim.lr=0.5"]) == 1
     assert "locked" in capsys.readouterr().err
     train_spec = (root / "specs/train.yaml").read_text()

@@ -52,29 +52,6 @@ def test_parameters_snapshot(snap_compare, project, size):
     assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=show_params, press=["down", "down"])
 
 
-async def test_catalog_to_new_project_creates_it(tmp_path):
-    app = TaoTuiApp(version="5.0.0")
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        ol = screen.query_one("#networks")
-        index = next(i for i in range(ol.option_count) if ol.get_option_at_index(i).id == "model/detectnet_v2")
-        ol.highlighted = index
-        await pilot.press("enter")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "NewProjectScreen"
-        app.screen.query_one("#dir").value = str(tmp_path / "p")
-        app.screen.query_one("#gpus").value = "0"
-        await pilot.click("#create")
-        await pilot.pause()
-        assert "at least 1" in str(app.screen.query_one("#error").render())  # a bad value says what and how
-        app.screen.query_one("#gpus").value = "1"
-        await pilot.pause(0.3)  # a Button ignores a second press while its press effect shows
-        await pilot.click("#create")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ProjectScreen"
-    assert Project.load(tmp_path / "p").network == "detectnet_v2"
-
-
 async def test_edit_safe_value_and_refuse_locked_one(project):
     app = TaoTuiApp(project=project)
     async with app.run_test(size=(160, 48)) as pilot:

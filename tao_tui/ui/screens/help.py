@@ -11,22 +11,29 @@ from textual.widgets import Markdown
 HELP = """\
 # tao-tui keys
 
-| key | what it does |
-|---|---|
-| ↑ ↓ / Enter | pick a network, a stage or a parameter |
-| r | run the selected stage in its TAO container |
-| s | stop the selected stage (SIGINT, then stop) |
-| c | copy the stage's exact `tao` command (to use without tao-tui) |
-| e | edit the selected parameter (only safe ones are editable) |
-| p | pre-flight checks: dataset, mounts, pretrained model |
-| d | the stage's spec against NVIDIA's file (only your values differ) |
-| Esc | back · **?** this help · **q** quit (running stages keep running) |
+**Moving around.** **Tab** / **Shift+Tab** move between the parts of a screen (a list, a field,
+a button); the footer at the bottom always shows the keys that work where you are. **Enter**
+chooses or goes on to the next step; **Escape** goes back one step (or closes a dialog) and
+never loses what you typed. In the catalog, just type to filter; in a log, **/** searches.
+
+| key | where | what it does |
+|---|---|---|
+| n · o | start | a new project · open a project folder |
+| type · ↑ ↓ · Enter | catalog | filter networks · move · set up the highlighted one |
+| Enter · Escape | set-up | next step · previous step |
+| r · s | project | run · stop the selected stage in its TAO container |
+| c | project | copy the stage's exact `tao` command (to use without tao-tui) |
+| e · u | parameters | edit the selected safe value · unlock a locked one (expert, confirmed) |
+| p · d | project | pre-flight checks · what differs from NVIDIA's spec files |
+| / · n · N | log | search · next · previous match |
+| ? · q | anywhere | this help · quit (running stages keep running) |
 
 **Safe parameters** are the few values NVIDIA says to change (batch size, epochs, classes,
 paths). Every other value stays at NVIDIA's tuned default and is shown locked.
 
 **Dropped SSH connection?** The container keeps running and every log line is on disk.
-Start `tao-tui` again: it finds the run and follows it from where the log file ends.
+Start `tao-tui` again (in the project folder, or `tao-tui FOLDER`): it opens the project,
+finds the run and follows it from where the log file ends.
 
 The encryption key comes from `$KEY` (or a prompt) and is never written to disk.
 """

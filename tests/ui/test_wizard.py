@@ -1,0 +1,201 @@
+"""The wizard as a beginner walks it at 80x24: start → catalog → set-up steps → project.
+
+The project the wizard writes must equal `tao-tui new` with the same flags, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tao_tui import cli
+from tao_tui.ui.app import TaoTuiApp
+from tests.datasets import make_kitti
+
+
+async def wait_for(pilot, cond, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def type_into(pilot, text: str, selector: str | None = None) -> None:
+    """Replace an Input's text (``selector``'s, else the focused one's) and type ``text`` key by key."""
+    if selector is not None:
+        pilot.app.screen.query_one(selector).focus()
+        await pilot.pause()
+    pilot.app.focused.value = ""
+    await pilot.press(*text)
+
+
+@pytest.fixture
+def forklift_dataset(tmp_path) -> Path:
+    return make_kitti(tmp_path / "warehouse", classes=("Forklift", "Person", "Pallet"), n=6)
+
+
+async def test_walk_set_up_at_80x24_equals_tao_tui_new(tmp_path, forklift_dataset):
+    folder = tmp_path / "det"
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StartScreen"
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CatalogScreen"
+        assert app.focused.id == "filter"  # typing filters at once
+        await pilot.press(*"detect")
+        await pilot.pause()
+        networks = app.screen.query_one("#networks")
+        shown = [networks.get_option_at_index(i).id for i in range(networks.option_count)]
+        assert shown[0] == "detectnet_v2" and len(shown) == len(set(shown))  # one row per network
+        assert "detectnet_v2" in str(app.screen.query_one("#detail").render())
+        await pilot.press("enter")
+        await pilot.pause()
+
+        setup = app.screen
+        assert type(setup).__name__ == "SetupScreen" and setup.step == "folder"
+        assert app.focused.id == "dir"  # no Tab needed to start typing
+        await type_into(pilot, str(folder))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert setup.step == "dataset" and app.focused.id == "dataset"
+        await type_into(pilot, str(forklift_dataset))
+        await pilot.press("enter")  # scans, in a worker
+        await wait_for(pilot, lambda: setup.scan is not None)
+        summary = str(setup.query_one("#scan-summary").render())
+        assert "6 images" in summary and "forklift" in summary
+        await pilot.press("enter")
+        await pilot.pause()
+
+        assert setup.step == "classes"
+        rows = setup._class_sources
+        values = {src: setup.query_one(f"#class-{i}").value for i, src in enumerate(rows)}
+        assert values == {"forklift": "forklift", "person": "person", "pallet": "pallet"}
+        pallet = rows.index("pallet")
+        await type_into(pilot, "Forklift", f"#class-{pallet}")  # capitals: said beside the field, as typed
+        await pilot.pause()
+        assert "lower case" in str(setup.query_one(f"#class-{pallet}-error").render())
+        await type_into(pilot, "forklift")
+        await pilot.pause()
+        assert str(setup.query_one(f"#class-{pallet}-error").render()) == ""
+        setup.query_one("#class-0").focus()
+        await pilot.pause()
+        for _ in rows:  # Enter goes through the rows, then on
+            await pilot.press("enter")
+            await pilot.pause()
+
+        assert setup.step == "gpus" and app.focused.id == "gpus"
+        await pilot.press("enter", "enter")  # 1 GPU, no key
+        await pilot.pause()
+        assert setup.step == "values" and app.focused.id == "value-0"
+        labels = [p.path for p in setup.values]
+        batch = labels.index("training_config.batch_size_per_gpu")
+        epochs = labels.index("training_config.num_epochs")
+        await type_into(pilot, "0", f"#value-{epochs}")
+        await pilot.pause()
+        assert "between 1 and 500" in str(setup.query_one(f"#value-{epochs}-error").render())
+        await type_into(pilot, "40")
+        await type_into(pilot, "8", f"#value-{batch}")
+        await pilot.pause()
+        assert str(setup.query("#next").first().label).startswith("Create project")
+        await pilot.click("#next")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ProjectScreen")
+
+    by_cli = tmp_path / "cli"
+    assert cli.main(["new", "--network", "detectnet_v2", "--dir", str(by_cli), "--dataset", str(forklift_dataset),
+                     "--classes", "forklift:forklift,person:person,pallet:forklift",
+                     "--set", "training_config.batch_size_per_gpu=8", "--set", "training_config.num_epochs=40",
+                     "--yes"]) == 0
+    ours = sorted(p.name for p in (folder / "specs").iterdir())
+    assert ours == sorted(p.name for p in (by_cli / "specs").iterdir())
+    for name in ours:
+        assert (folder / "specs" / name).read_bytes() == (by_cli / "specs" / name).read_bytes(), name
+    spec = (folder / "specs" / "detectnet_v2_train_resnet18_kitti.txt").read_text()
+    assert 'key: "pallet"' in spec and "num_epochs: 40" in spec
+
+
+async def test_folder_errors_show_beside_the_field(tmp_path):
+    from tao_tui.ui.screens.setup import SetupScreen
+
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(SetupScreen("detectnet_v2"))
+        await pilot.pause()
+        for text, said in [(str(a_file), "is a file"), (str(a_file / "sub"), "is a file"),
+                           ("", "type a folder")]:
+            await type_into(pilot, text)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen.step == "folder"
+            assert said in str(app.screen.query_one("#dir-error").render())
+            assert app.screen.query_one("#dir-error").region.bottom <= 22  # on screen, not below the fold
+        await pilot.press("escape")  # back to where it came from, nothing created
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StartScreen"
+    assert not (a_file / "sub").exists()
+
+
+async def test_started_inside_a_project_opens_it(tmp_path):
+    from tao_tui.workflow.create import create_project
+
+    project = create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
+    inside = project.root / "specs"
+    app = TaoTuiApp(start_dir=inside)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProjectScreen"
+        assert Path(app.screen.root) == project.root
+    from tao_tui.recent import recent_projects
+
+    assert [r.root for r in recent_projects()] == [project.root]
+
+
+async def test_start_screen_lists_recent_projects_and_drops_stale_ones(tmp_path):
+    import shutil
+
+    from tao_tui.recent import remember
+    from tao_tui.workflow.create import create_project
+
+    kept = create_project(tmp_path / "kept", "detectnet_v2", tao_version="5.0.0")
+    gone = create_project(tmp_path / "gone", "detectnet_v2", tao_version="5.0.0")
+    remember(gone.root)
+    remember(kept.root)
+    shutil.rmtree(gone.root)
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        box = app.screen.query_one("#projects")
+        texts = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert any("kept" in t and "detectnet_v2 · TAO 5.0.0" in t for t in texts)
+        assert not any("gone" in t for t in texts)
+        await pilot.press("down", "down", "enter")  # the first recent project
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProjectScreen"
+
+
+def test_cli_folder_argument_means_project(tmp_path, capsys):
+    assert cli._project_dir_form(["/some/dir"]) == ["--project", "/some/dir"]
+    assert cli._project_dir_form(["--plain", "d"]) == ["--plain", "--project", "d"]
+    assert cli._project_dir_form(["status", "--project", "d"]) == ["status", "--project", "d"]
+    assert cli.main([str(tmp_path / "nope")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert cli.main([str(tmp_path)]) == 1
+    assert "not a tao-tui project" in capsys.readouterr().err
+
+
+def test_recent_index_survives_a_damaged_file(tmp_path):
+    from tao_tui import recent
+
+    recent.index_path().parent.mkdir(parents=True, exist_ok=True)
+    recent.index_path().write_bytes(b"\xff\xfe not json")
+    assert recent.recent_projects() == []
+    os.makedirs(tmp_path / "p", exist_ok=True)
+    recent.remember(tmp_path / "p")  # not a project: dropped when read
+    assert recent.recent_projects() == []
