@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tao_tui.errors import UserError
 from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
-from tao_tui.specs.netdef import NetworkDef, StageDef, load_network
+from tao_tui.specs.downloaded import NVIDIA_SPECS_DIR, downloaded_files
+from tao_tui.specs.netdef import NetworkDef, StageDef, project_network
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:([.:])([^{}]+))?\}")
 GLOB_CHARS = set("*?[")
@@ -37,7 +38,10 @@ class Pipeline:
 
     @classmethod
     def for_project(cls, project: Project) -> Pipeline:
-        return cls(project, load_network(project.network))
+        net = project_network(project)
+        if net.specs == "download":
+            _render_downloaded(project, net)
+        return cls(project, net)
 
     @property
     def stages(self) -> tuple[StageDef, ...]:
@@ -65,28 +69,50 @@ class Pipeline:
         model, _, ver = pre.ngc.rpartition("/")[2].partition(":")
         return f"{CONTAINER_ROOT}/pretrained/{model}_v{ver}/{pre.file}".rstrip("/")
 
+    def gpu_count(self) -> int:
+        """GPUs the stage's container gets: len(gpu_index) when set, else ``gpus`` (>= 1)."""
+        if self.project.gpu_index:
+            return len(self.project.gpu_index)
+        return max(1, int(self.project.gpus or 1))
+
+    def gpu_ids(self) -> str:
+        """The container's GPUs as the entrypoint numbers them: the engine gives the container only
+        the project's GPUs, so inside they are 0..N-1 (``[0,1]``, hydra list syntax, no spaces:
+        PyTorch's ``core/entrypoint.py launch`` reads ``gpu_ids=`` up to the next space)."""
+        return "[" + ",".join(str(i) for i in range(self.gpu_count())) + "]"
+
     def model_ext(self) -> str:
+        if self.net.specs == "download":  # NeMo tasks of TAO 3.x/4.x: encrypted .tlt checkpoints
+            return "tlt"
         if self.net.cli == "hydra":
             return "pth"
         return "tlt" if self.version < (5,) else "hdf5"
 
     def export_ext(self) -> str:
+        if self.net.specs == "download":  # NeMo tasks: Riva's .riva (Jarvis' .ejrvs before TAO 3.21.08)
+            return "riva" if self.version >= (3, 21, 8) else "ejrvs"
         if self.net.cli == "hydra":
             return "onnx"
         return "etlt" if self.version < (5,) else "onnx"
 
-    def resolve(self, template: str, stage: StageDef, *, concrete: bool = True) -> str:
+    def resolve(
+        self, template: str, stage: StageDef, *, concrete: bool = True, pending: list[str] | None = None
+    ) -> str:
         """Fill the placeholders of ``template`` for ``stage``.
 
         ``{key}`` stays as is (the caller decides between the real key and ``$KEY``).
         With ``concrete``, an earlier stage's output that is a glob resolves to the newest
-        matching file on disk when there is one.
+        matching file on disk when there is one; when there is none yet and ``pending`` is given,
+        ``(stage, output)`` goes into it as "<stage>.<output>" and the glob stays.
         """
 
         def sub(m: re.Match[str]) -> str:
             name, sep, rest = m.group(1), m.group(2), m.group(3)
             if sep == ".":
-                return self.output_path(name, rest, concrete=concrete)
+                path = self.output_path(name, rest, concrete=concrete)
+                if concrete and pending is not None and GLOB_CHARS & set(path):
+                    pending.append(f"{name}.{rest}")
+                return path
             if sep == ":":
                 if name == "spec":
                     return self.spec_container(rest)
@@ -99,12 +125,16 @@ class Pipeline:
                 return self.results_container(stage.id)
             if name == "data":
                 return CONTAINER_DATA
+            if name == "nvidia_specs":  # where download_specs writes NVIDIA's spec files
+                return f"{CONTAINER_ROOT}/{NVIDIA_SPECS_DIR}"
             if name == "model_ext":
                 return self.model_ext()
             if name == "export_ext":
                 return self.export_ext()
             if name == "gpus":
-                return str(self.project.gpus)
+                return str(self.gpu_count())
+            if name == "gpu_ids":
+                return self.gpu_ids()
             if name == "pretrained":
                 return self.pretrained_container()
             if name == "key":
@@ -174,15 +204,23 @@ class Pipeline:
             if not self.output_exists(stage.id, name)
         ]
 
-    def overrides(self, stage: StageDef) -> list[str]:
+    def overrides(self, stage: StageDef, pending: list[str] | None = None) -> list[str]:
         """Hydra networks: earlier stages' outputs as ``key=value`` overrides of ``stage`` (what
-        NVIDIA's notebooks pass, e.g. ``evaluate.checkpoint=.../train/dino_model_latest.pth``)."""
-        if self.net.cli != "hydra" or not stage.spec:
+        NVIDIA's notebooks pass, e.g. ``evaluate.checkpoint=.../train/dino_model_latest.pth``).
+        An output named by a glob that no file matches yet goes into ``pending`` ("stage.output")."""
+        if not self.net.uses_overrides or not stage.spec:
             return []
         out = []
-        for spec, path, value in self.feed_values():
-            if spec != stage.spec:
+        earlier = set()
+        for st in self.stages:
+            if st.id == stage.id:
+                break
+            earlier.add(st.id)
+        for producer, spec, path, value, source in self._feeds():
+            if spec != stage.spec or producer not in earlier:  # only what an earlier stage made
                 continue
+            if source and pending is not None and GLOB_CHARS & set(value) and source not in pending:
+                pending.append(source)
             if path.endswith("[0]"):  # the first item of a list: the list of that one value
                 out.append(f"{path[:-3]}=[{value}]")
             else:
@@ -191,16 +229,37 @@ class Pipeline:
 
     def feed_values(self) -> list[tuple[str, str, str]]:
         """(spec file, spec path, container value) for every feed, resolved as far as the disk allows."""
+        return [(spec, path, value) for _, spec, path, value, _ in self._feeds()]
+
+    def _feeds(self) -> list[tuple[str, str, str, str, str | None]]:
+        """(producing stage, *feed_values, "stage.output" when the value is exactly that output).
+
+        A feed whose value is exactly an output of its stage names that file: a glob there
+        (``epoch_*.pth``) becomes the newest match once one exists. A feed that differs from every
+        output (``{results}/tfrecords/*``) is a pattern TAO itself expands and stays as written."""
         out = []
         for stage in self.stages:
             for feed in stage.feeds:
                 value = self.resolve(feed.value, stage, concrete=False)
-                # a feed that names a concrete output of the stage: use the real file once it exists
+                source = None
                 for name, tmpl in stage.outputs.items():
                     if self.resolve(tmpl, stage, concrete=False) == value:
                         value = self.output_path(stage.id, name)
-                out.append((feed.spec, feed.path, value))
+                        source = f"{stage.id}.{name}"
+                out.append((stage.id, feed.spec, feed.path, value, source))
         return out
+
+
+def _render_downloaded(project: Project, net: NetworkDef) -> None:
+    """Once download_specs has written NVIDIA's files, the project's specs/ are rendered from them
+    (the same way as from bundled templates) the first time the pipeline is looked at."""
+    if not downloaded_files(project.root / NVIDIA_SPECS_DIR):
+        return
+    if all((project.specs_dir / name).is_file() for name in net.spec_files):
+        return
+    from tao_tui.workflow.create import render_specs
+
+    render_specs(project)
 
 
 def _non_empty(path: Path) -> bool:
