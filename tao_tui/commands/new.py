@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     )
     for notice in project.notices:
         print(f"note: {notice}")
+    if args.classes is not None:
+        from tao_tui.workflow.create import format_classes
+
+        print(f"classes: {format_classes(parse_classes(args.classes))}")
     print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
     print(f"next: tao-tui status --project {project.root}")
     print(f"to run the same `tao` commands with NVIDIA's launcher: cp {project.root}/tao_mounts.json ~/.tao_mounts.json")

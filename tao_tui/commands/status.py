@@ -66,15 +66,22 @@ def stage_rows(project) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tao_tui.preflight import class_mapping_of
     from tao_tui.project import Project
+    from tao_tui.workflow.create import format_classes
 
     project = Project.load(args.project)
     rows = stage_rows(project)
+    mapping = class_mapping_of(project)
     if args.json:
         print(json.dumps({"project": str(project.root), "network": project.network,
-                          "tao_version": project.tao_version, "image": project.image, "stages": rows}, indent=2))
+                          "tao_version": project.tao_version, "image": project.image,
+                          "classes": format_classes(mapping) if mapping is not None else None,
+                          "stages": rows}, indent=2))
         return 0
     print(f"{project.network} · TAO {project.tao_version} · {project.image}")
+    if mapping is not None:
+        print(f"  classes: {format_classes(mapping)}")
     for r in rows:
         extra = f"  run {r['run_id']}" if r["run_id"] else ""
         if r["exit_code"] not in (None, 0):

@@ -318,8 +318,8 @@ def is_unset(value: Any) -> bool:
 
 def as_mapping(value: Any, field: str = "classes") -> list[tuple[str, str]]:
     """Normalise a class mapping: a dict, ``[[src, dst], ...]``, ``[{key, value}, ...]``, or the
-    text ``"car->car, van->car"`` (also ``=`` or ``:``; a bare name maps to itself)."""
-    fix = "give pairs such as car->car, van->car (dataset label -> model class)"
+    text ``"car:car, van:car"`` (the one notation; ``->`` and ``=`` are read too; a bare name maps to itself)."""
+    fix = "give SOURCE:TARGET pairs such as car:car, van:car (dataset label : model class)"
     if isinstance(value, str):
         items: list[Any] = [x for x in re.split(r"[,;\n]", value) if x.strip()]
         pairs: list[Any] = []
@@ -357,11 +357,24 @@ def as_list(value: Any, field: str = "classes") -> list[str]:
     )
 
 
+def _one_of(p: SafeParamDef, value: Any) -> Any:
+    """``value`` as one of ``p.choices`` (text or number, compared as NVIDIA's schema writes them)."""
+    text = str(value).strip() if not isinstance(value, bool) else str(value)
+    for choice in p.choices or ():
+        if text == str(choice):
+            return choice
+    options = ", ".join(str(c) for c in p.choices or ())
+    raise ValidationError(p.path, f"must be one of {options} (got {value!r})",
+                          f"pick one of NVIDIA's values; the default is {p.default}")
+
+
 def coerce(p: SafeParamDef, value: Any) -> Any:
     """Validate ``value`` for the safe parameter ``p`` and return it in the spec's type.
 
     Raises :class:`ValidationError` naming the field, the rule broken and the fix.
     """
+    if getattr(p, "choices", None):  # TAO 7 schemas' enum (categorical / ordered_int)
+        return _one_of(p, value)
     field = p.path
     lo, hi = _bounds(p)
     if p.type in {"int", "float"}:
