@@ -11,7 +11,7 @@ from textual.binding import Binding
 class TaoTuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tao-tui"
-    BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False)]
+    BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False), Binding("f1", "help", "help", show=False)]
 
     def __init__(self, project: str | Path | None = None, version: str | None = None, *,
                  start_dir: str | Path | None = None):

@@ -11,7 +11,6 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 DOMAIN_ORDER = ("vision", "conversational", "data", "deploy")
-GROUP_WORDS = {"model": "train", "dataset": "data", "deploy": "TensorRT", None: "train"}
 
 
 def _field(label: str, value: str) -> str:
@@ -83,7 +82,9 @@ class CatalogScreen(Screen):
     def on_mount(self) -> None:
         self.title = f"tao-tui · TAO {self.catalog.version} · pick a network"
         self.sub_title = f"{len(self.rows)} networks"
-        self.query_one("#networks", OptionList).can_focus = False  # typing always filters; arrows move the list
+        networks = self.query_one("#networks", OptionList)
+        networks.can_focus = False  # typing always filters; arrows move the list
+        networks.border_subtitle = "↑↓ move · Enter set up"
         self.refilter("")
         self.query_one("#filter", Input).focus()
 
@@ -186,7 +187,9 @@ class CatalogScreen(Screen):
                  escape(n.description), ""]
         fmt = self.data_format(name)
         if fmt and fmt != "other":
-            lines.append(_field("data", escape(fmt)))
+            from tao_tui.dataset import FORMAT_WORDS
+
+            lines.append(_field("data", escape(FORMAT_WORDS.get(fmt, fmt))))
         for e in entries:
             prefix = " ".join(command_prefix(e, self.catalog.version))
             lines.append(_field("sub-tasks", f"[dim]{escape(prefix)}[/] " + escape(", ".join(e.subtasks))))

@@ -81,6 +81,8 @@ def _plain(value) -> str:
 class SetupScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "back"),
+        Binding("down", "app.focus_next", "next field", show=False),
+        Binding("up", "app.focus_previous", "previous field", show=False),
         Binding("ctrl+o", "open_existing", "open it", show=False),
         Binding("question_mark", "app.help", "help", show=False),
     ]
@@ -93,6 +95,7 @@ class SetupScreen(Screen):
     SetupScreen .hint { color: $text-muted; height: auto; }
     SetupScreen #actions { height: 3; dock: bottom; padding: 0 1; }
     SetupScreen #actions Static { width: 1fr; }
+    SetupScreen #actions Button { width: auto; }
     SetupScreen #scan-bar { display: none; }
     SetupScreen #scan-bar.scanning { display: block; }
     SetupScreen #open-existing { display: none; }
@@ -146,15 +149,15 @@ class SetupScreen(Screen):
         yield Static(id="steps")
         with ContentSwitcher(initial="step-folder"):
             with VerticalScroll(id="step-folder", classes="step"):
-                yield Label("[b]Project folder[/b]: created for you; holds the specs, results and run logs.")
+                yield Static("[b]Project folder[/b]: created for you; holds the specs, results and run logs.")
                 yield Input(str(Path.home() / "tao-projects" / self.network), id="dir")
                 yield Static("", id="dir-error", classes="error")
                 yield Button("Open that project instead (Ctrl+O)", id="open-existing")
-                yield Label("[b]TAO version[/b] [dim](the newest that runs this network is chosen; Tab to change)[/]")
+                yield Static("[b]TAO version[/b] [dim](the newest that runs this network is chosen; Tab to change)[/]")
                 yield Select([(v, v) for v in versions], value=default_version or Select.BLANK, id="version",
                              allow_blank=not versions)
             with VerticalScroll(id="step-dataset", classes="step"):
-                yield Label(id="dataset-label")
+                yield Static(id="dataset-label")
                 yield Input(placeholder="e.g. ~/data/kitti  (empty: set it later)", id="dataset")
                 yield Static("", id="dataset-error", classes="error")
                 yield ProgressBar(id="scan-bar", show_eta=False)
@@ -164,11 +167,11 @@ class SetupScreen(Screen):
                 yield VerticalScroll(id="class-rows")
                 yield Static("", id="classes-note", classes="hint")
             with VerticalScroll(id="step-gpus", classes="step"):
-                yield Label("[b]GPUs[/b] to train on [dim](a whole number, at least 1)[/]")
+                yield Static("[b]GPUs[/b] to train on [dim](a whole number, at least 1)[/]")
                 yield Input("1", id="gpus")
                 yield Static("", id="gpus-error", classes="error")
                 yield Static("[dim]looking for GPUs on this machine …[/]", id="gpus-found", classes="hint")
-                yield Label("[b]Encryption key[/b] [dim](optional; kept in memory only, never written)[/]")
+                yield Static("[b]Encryption key[/b] [dim](optional; kept in memory only, never written)[/]")
                 yield Input(password=True, placeholder="empty: none, or $KEY when set", id="key")
                 yield Static("", id="key-note", classes="hint")
             with VerticalScroll(id="step-values", classes="step"):
@@ -177,7 +180,7 @@ class SetupScreen(Screen):
                     bounds = ""
                     if p.min is not None or p.max is not None:
                         bounds = f" [dim]({_plain(p.min) or '…'} to {_plain(p.max) or '…'})[/]"
-                    yield Label(f"[b]{escape(p.path)}[/b]{bounds}", classes="value-help" if i else "")
+                    yield Static(f"[b]{escape(p.path)}[/b]{bounds}", classes="value-help" if i else "")
                     yield Static(f"[dim]{escape(p.help)}[/]", classes="hint")
                     yield Input(_plain(p.default), id=f"value-{i}")
                     yield Static("", id=f"value-{i}-error", classes="error")
@@ -190,18 +193,16 @@ class SetupScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"tao-tui · {self.network} · set up a project"
-        from tao_tui.dataset import data_format
+        from tao_tui.dataset import FORMAT_WORDS, data_format
 
         try:
             fmt = data_format(self.network)
         except Exception:  # the hint is a courtesy; the scan itself detects the layout
             fmt = "other"
         self._format = fmt
-        kinds = {"kitti": "KITTI: images + one .txt label per image (image_2/ + label_2/, or images/ + labels/)",
-                 "coco": "COCO: an annotation JSON + its images"}
-        self.query_one("#dataset-label", Label).update(
-            "[b]Dataset folder[/b] on this machine, mounted read-only. "
-            + escape(kinds.get(fmt, f"format: {fmt}")) + ". Enter scans it.")
+        self.query_one("#dataset-label", Static).update(
+            "[b]Dataset folder[/b] on this machine, mounted read-only. Format: "
+            + escape(FORMAT_WORDS.get(fmt, fmt)) + ". Enter scans it.")
         self.query_one("#values-intro", Static).update(
             "The values NVIDIA says are safe to change. [dim]Every other value stays at NVIDIA's tuned "
             "default; all of them are in the project's Parameters tab.[/]")

@@ -28,8 +28,9 @@ class StartScreen(Screen):
         Binding("q", "app.quit", "quit"),
     ]
     DEFAULT_CSS = """
-    StartScreen #projects { height: 1fr; min-height: 6; border: round $primary; border-title-align: left; }
-    StartScreen #machine-box { height: auto; max-height: 45%; border: round $secondary; padding: 0 1; }
+    StartScreen #projects { height: auto; max-height: 60%; min-height: 5; border: round $primary; }
+    StartScreen #machine-box { height: 1fr; min-height: 5; border: round $secondary; padding: 0 1; }
+    StartScreen #machine-box:focus { border: round $accent; }
     """
 
     def __init__(self, version: str | None = None):
@@ -96,6 +97,11 @@ class StartScreen(Screen):
     def _show_machine(self, text: str) -> None:
         if self.is_attached:
             self.query_one("#machine", Static).update(text)
+            self.call_after_refresh(self._scroll_hint)
+
+    def _scroll_hint(self) -> None:
+        box = self.query_one("#machine-box", VerticalScroll)
+        box.border_subtitle = "more below: Tab here, then ↓" if box.max_scroll_y > 0 else ""
 
     # ------------------------------------------------------------------ actions
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
