@@ -245,6 +245,8 @@ def scan_dataset(
     Raises UserError (field "dataset") for a missing or unreadable folder, or when no accepted
     layout is found (the message lists every accepted layout)."""
     root = Path(root).expanduser()
+    if fmt in NEMO_FORMATS:  # conversational (NeMo) formats: tao_tui/dataset_nemo.py
+        return scan_nemo(root, fmt, on_progress=on_progress, cancel=cancel)
     if fmt not in (None, "kitti", "coco"):
         raise UserError(f"unknown dataset format '{fmt}'", "use kitti or coco", field="dataset")
     if not root.exists():
@@ -629,10 +631,16 @@ def data_format(network: str) -> str:
     for fmt, names in _FORMATS.items():
         if network in names:
             return fmt
-    return "other"
+    return nemo_format(network) or "other"
 
 
 def default_mapping(scan: DatasetScan) -> list[tuple[str, str]]:
     """Each labelled class, lower-cased (as TAO reads it), mapped to itself; most objects first
     (ties by name). [] when the scan found no objects."""
     return [(name, name) for name, _ in scan.class_counts()]
+
+
+# the conversational (NeMo) formats: tao_tui/dataset_nemo.py (imported last: it builds on DatasetScan)
+from tao_tui.dataset_nemo import NEMO_FORMAT_WORDS, NEMO_FORMATS, nemo_format, scan_nemo  # noqa: E402
+
+FORMAT_WORDS.update(NEMO_FORMAT_WORDS)
