@@ -13,7 +13,8 @@ LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 def test_summary_of_a_detectnet_v2_training_log():
     state = ProgressState().apply_all(parse_file(LOGS / "detectnet_v2_train_end.log"))
     text = summary(state)
-    assert "mAP 40.38" in text and "finished" in text
+    assert "mAP 40.38" in text and "finished" not in text  # the log's end is not the container's exit
+    assert "finished" in summary(state, "done")  # the runner recorded the exit
 
 
 def test_summary_of_an_error():

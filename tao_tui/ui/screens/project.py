@@ -1,8 +1,14 @@
-"""Steps 3-5: edit the safe parameters, run each stage, watch it, copy its `tao` command."""
+"""Steps 3-5: edit the safe parameters, run each stage, watch it, copy its `tao` command.
+
+The screen paints first and loads what is hidden after (parameters, the latest run's log and
+progress, the re-attach, the GPU watcher). Workers report with the typed messages of
+tao_tui.ui.messages; nothing polls while nothing can change.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import threading
 from pathlib import Path
 
@@ -15,7 +21,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static, Tab
 
 from tao_tui.errors import TaoTuiError
 from tao_tui.project import Project, run_stage
-from tao_tui.ui.messages import StageFinished, StageStarted, WorkerError
+from tao_tui.ui.messages import GpuChanged, RunShown, StageFinished, StageStarted, WorkerError
+from tao_tui.ui.palette import ProjectCommands
+from tao_tui.ui.widgets.curves import Curves
 from tao_tui.ui.widgets.gpu_panel import GpuPanel
 from tao_tui.ui.widgets.log_pane import LogPane
 from tao_tui.ui.widgets.progress_panel import ProgressPanel
@@ -23,16 +31,29 @@ from tao_tui.ui.widgets.stage_list import StageList
 
 # plain-width marks (emoji are two cells wide in some terminals and none in others)
 STATE_MARK = {"editable": "✎ edit", "changed": "✎ yours", "unlocked": "UNLOCKED", "locked": "[dim]locked[/]"}
+GPU_EVERY_S = 2.0
 
 
 class ProjectScreen(Screen):
+    COMMANDS = {ProjectCommands}
     BINDINGS = [
         Binding("r", "run", "run stage"),
         Binding("s", "stop", "stop"),
         Binding("c", "copy", "copy command"),
+        Binding("v", "results", "results"),
         Binding("e", "edit", "edit value"),
         Binding("p", "preflight", "pre-flight"),
         Binding("d", "diff", "diff vs NVIDIA"),
+        Binding("f", "follow", "follow/pause", show=False),
+        Binding("slash", "search", "search log", show=False),
+        Binding("n", "next_match(1)", "next match", show=False),
+        Binding("N", "next_match(-1)", "previous match", show=False),
+        Binding("w", "wrap", "wrap log", show=False),
+        Binding("o", "pager", "log in $PAGER", show=False),
+        Binding("S", "save_log", "save log copy", show=False),
+        Binding("i", "preview", "inference images", show=False),
+        Binding("t", "shell", "shell in container", show=False),
+        Binding("x", "export", "export script", show=False),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -45,6 +66,7 @@ class ProjectScreen(Screen):
         self._rows: list = []
         self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
         self._shown_run: str | None = None  # the run whose log the log pane shows
+        self._starting: set[str] = set()  # stages whose start is in flight (a second r waits for it)
         # set when the wizard goes: followers return at once, containers keep running
         self._leaving = threading.Event()
 
@@ -61,12 +83,19 @@ class ProjectScreen(Screen):
                 yield ProgressPanel(id="progress")
                 with TabbedContent(id="tabs"):
                     with TabPane("Log", id="tab-log"):
+                        yield Static("", id="log-state")
                         yield LogPane(id="log")
+                    with TabPane("Curves", id="tab-curves"):
+                        yield Curves(id="curves")
                     with TabPane("Parameters", id="tab-params"):
                         yield DataTable(id="params", cursor_type="row", zebra_stripes=True)
                         yield Input(id="param-input", placeholder="select an editable value and press e")
                         yield Static(id="param-msg")
         yield Footer()
+
+    DEFAULT_CSS = """
+    ProjectScreen #log-state { height: 1; padding: 0 1; color: $text-muted; background: $boost; }
+    """
 
     def on_unmount(self) -> None:
         self._leaving.set()
@@ -75,22 +104,47 @@ class ProjectScreen(Screen):
         self.title = f"tao-tui · {self.project.network} · TAO {self.project.tao_version}"
         self.sub_title = str(self.root)
         self.refresh_stages()
-        self.load_params()
         self.query_one("#stages", StageList).focus()
+        self.query_one("#progress", ProgressPanel).listeners.append(self.query_one("#curves", Curves).update)
         self.query_one("#log", LogPane).buffer.extend([
             "Pick a stage on the left: r runs it in its TAO container, c copies its tao command.",
             "The Parameters tab shows every spec value: ✎ ones are yours to change, the rest stay NVIDIA's.",
         ])
+        self.log_state_changed("following")
+        # the first frame first; then what is hidden (parameters), then the engine and GPUs
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
         self.reattach()
-        self.set_interval(2.0, self.read_gpus)
-        self.read_gpus()
+        self.watch_gpus()
+        self.load_params()
+
+    def log_state_changed(self, text: str) -> None:
+        """The log pane's state line: following/paused, wrap, search and its match count."""
+        if self.is_mounted:
+            self.query_one("#log-state", Static).update(
+                f"{text}  [dim]f follow · / search · w wrap · o pager · S save[/]", layout=False)
 
     @work(thread=True, exclusive=True, group="gpu")
-    def read_gpus(self) -> None:
+    def watch_gpus(self) -> None:
+        """One thread for the GPU panel: a read every 2 s, a message only when the text changes;
+        with no GPU (nothing can change) it reads once and ends."""
         from tao_tui.runtime.gpu import read_gpus
+        from tao_tui.ui.widgets.gpu_panel import gpu_text
 
-        state = read_gpus(ttl=1.0)
-        self.app.call_from_thread(self.query_one("#gpu", GpuPanel).show, state)
+        shown = None
+        while not self._leaving.is_set():
+            state = read_gpus(ttl=GPU_EVERY_S / 2)
+            text = gpu_text(state)
+            if text != shown:
+                shown = text
+                self.post_message(GpuChanged(state))
+            if not state.gpus:
+                return
+            self._leaving.wait(GPU_EVERY_S)
+
+    def on_gpu_changed(self, msg: GpuChanged) -> None:
+        self.query_one("#gpu", GpuPanel).show(msg.state)
 
     # ------------------------------------------------------------------ stages
     def refresh_stages(self) -> None:
@@ -123,7 +177,8 @@ class ProjectScreen(Screen):
             st = self.project.stages.get(stage)
             extra = f"  [dim]({st.status}{': ' + st.message if st and st.message else ''})[/]" if st else ""
             outputs = "".join(f"\n[green]→ {name}[/] {path}" for name, path in (st.outputs if st else {}).items())
-            box.update(f"[b]$[/b] {cmd.display}{extra}{outputs}")
+            more = "  [dim](v results)[/]" if st and st.status in ("done", "failed") else ""
+            box.update(f"[b]$[/b] {cmd.display}{extra}{more}{outputs}")
         except TaoTuiError as err:
             box.update(f"[red]{err}[/]")
 
@@ -135,28 +190,68 @@ class ProjectScreen(Screen):
             self.show_run(run_id)
 
     def show_run(self, run_id: str) -> None:
-        """Put the tail of run ``run_id``'s log (from disk) in the log pane; live lines follow it."""
+        """Show run ``run_id``: the tail of its log and its progress (events.jsonl) from disk,
+        its recorded result if it has ended; live lines and events follow."""
+        self.load_run(run_id)
+
+    @work(thread=True, exclusive=True, group="show-run")
+    def load_run(self, run_id: str) -> None:
+        from tao_tui.results import read_events
         from tao_tui.runtime.runner import tail_lines
 
-        log = self.query_one("#log", LogPane)
         self._shown_run = run_id
-        log.clear()
-        log.buffer.drain()
-        st = self.project.stages.get(run_stage(run_id) or "")
-        state = f" ({st.status})" if st and st.run_id == run_id else ""
-        log.buffer.extend([f"── run {run_id}{state} ──", *tail_lines(self.project.run_dir(run_id) / "log")])
+        project = Project.load(self.root)
+        run_dir = project.run_dir(run_id)
+        lines = tail_lines(run_dir / "log")
+        events = read_events(run_dir / "events.jsonl")
+        result = None
+        try:
+            import json
+
+            result = json.loads((run_dir / "result.json").read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError):
+            pass
+        self.post_message(RunShown(run_id, run_stage(run_id) or "", lines, events, result))
+
+    def on_run_shown(self, msg: RunShown) -> None:
+        if msg.run_id != self._shown_run:
+            return  # another run was picked meanwhile
+        state = f" ({msg.result})" if msg.result else " (running)" if self._running(msg.stage, msg.run_id) else ""
+        self.query_one("#log", LogPane).show_lines([f"── {msg.stage} run {msg.run_id}{state} ──", *msg.lines])
+        self.query_one("#progress", ProgressPanel).reset(msg.events, msg.result)
+
+    def _running(self, stage: str, run_id: str) -> bool:
+        st = self.project.stages.get(stage)
+        return bool(st and st.run_id == run_id and st.status == "running")
 
     # ------------------------------------------------------------------ actions
-    def action_copy(self) -> None:
-        stage = self.current_stage()
-        if stage:
-            text = self.stage_command(stage).display
-            self.app.copy_to_clipboard(text)
-            self.notify(f"copied: {text}", timeout=6)
+    def action_copy(self, text: str | None = None) -> None:
+        from tao_tui.ui.clipboard import clipboard_problem
 
-    def action_run(self) -> None:
         stage = self.current_stage()
+        if text is None:
+            if not stage:
+                return
+            text = self.stage_command(stage).display
+        self.app.copy_to_clipboard(text)
+        problem = clipboard_problem()
+        if problem:
+            from tao_tui.ui.screens.copy_text import CopyTextScreen
+
+            self.app.push_screen(CopyTextScreen(text, f"[b yellow]sent to the clipboard (OSC 52)[/], but: {problem}"))
+        else:
+            self.notify(f"sent to the clipboard (OSC 52; your terminal must allow it): {text}", timeout=6)
+
+    def action_run(self, stage: str | None = None) -> None:
+        stage = stage or self.current_stage()
         if not stage:
+            return
+        if stage in self._starting:
+            self.notify(f"{stage} is being started: one run of a stage at a time", severity="warning")
+            return
+        st = self.project.stages.get(stage)
+        if st and st.status == "running" and st.run_id:
+            self._already_running(stage, st.run_id)
             return
         try:
             needs_key = self.stage_command(stage).needs_key
@@ -175,14 +270,23 @@ class ProjectScreen(Screen):
             return
         self._start(stage)
 
+    def _already_running(self, stage: str, run_id: str | None) -> None:
+        self.notify(f"{stage} is already running" + (f" (run {run_id}): showing it" if run_id else "")
+                    + "; s stops it", severity="warning", timeout=8)
+        if run_id and run_id != self._shown_run:
+            self.show_run(run_id)
+        self.query_one("#tabs", TabbedContent).active = "tab-log"
+
     def _start(self, stage: str) -> None:
-        self.query_one("#log", LogPane).clear()
+        self._starting.add(stage)
+        self._shown_run = None
+        self.query_one("#log", LogPane).show_lines([f"── starting {stage} ──"])
         self.query_one("#progress", ProgressPanel).reset()
         self.query_one("#tabs", TabbedContent).active = "tab-log"
         self.run_stage(stage, self.key)
 
-    def action_stop(self) -> None:
-        stage = self.current_stage()
+    def action_stop(self, stage: str | None = None) -> None:
+        stage = stage or self.current_stage()
         if stage:
             self.stop_stage(stage)
 
@@ -196,19 +300,194 @@ class ProjectScreen(Screen):
         from tao_tui.specs.netdef import load_network
 
         stage = self.current_stage()
-        net = load_network(self.project.network)
+        net = load_network(self.project.network, version=self.project.tao_version)
         spec = net.stage(stage).spec if stage else None
         log = self.query_one("#log", LogPane)
         self._shown_run = None
-        log.clear()
         self.query_one("#tabs", TabbedContent).active = "tab-log"
         if not spec:
-            log.buffer.extend([f"{stage} has no spec file: it runs on the flags shown above."])
+            log.show_lines([f"{stage} has no spec file: it runs on the flags shown above."])
             return
         ours = (self.project.specs_dir / spec).read_text(encoding="utf-8").splitlines()
         nvidia = (net.folder / spec).read_text(encoding="utf-8").splitlines()
         diff = list(difflib.unified_diff(nvidia, ours, f"NVIDIA {spec}", f"project {spec}", lineterm="", n=1))
-        log.buffer.extend([f"── {spec}: what differs from NVIDIA's file ──", *(diff or ["(nothing: NVIDIA's file as is)"])])
+        log.show_lines([f"── {spec}: what differs from NVIDIA's file ──", *(diff or ["(nothing: NVIDIA's file as is)"])])
+
+    # --- the log pane (k9s-like keys)
+    def action_follow(self) -> None:
+        on = self.query_one("#log", LogPane).toggle_follow()
+        self.notify("following the log" if on else "log paused (f follows again)", timeout=2)
+
+    def action_wrap(self) -> None:
+        self.query_one("#log", LogPane).toggle_wrap()
+
+    def action_search(self) -> None:
+        from tao_tui.ui.screens.search import SearchScreen
+
+        log = self.query_one("#log", LogPane)
+        self.query_one("#tabs", TabbedContent).active = "tab-log"
+        self.app.push_screen(SearchScreen(log, log.pattern))
+
+    def action_next_match(self, step: int) -> None:
+        log = self.query_one("#log", LogPane)
+        if log.next_match(step) is None:
+            self.notify("no match: / searches the log" if log.pattern else "/ searches the log", timeout=3)
+
+    def _shown_log(self) -> Path | None:
+        if not self._shown_run:
+            return None
+        path = self.project.run_dir(self._shown_run) / "log"
+        return path if path.is_file() else None
+
+    def action_pager(self) -> None:
+        """The whole run log (from disk, every line) in ``$PAGER`` (default ``less -R``); the app
+        is suspended meanwhile."""
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        path = self._shown_log()
+        if path is None:
+            self.notify("no run log shown: pick a stage that has run", timeout=4)
+            return
+        argv = [*shlex.split(os.environ.get("PAGER") or "less -R"), str(path)]
+        try:
+            with self.app.suspend():
+                subprocess.run(argv, check=False)
+        except SuspendNotSupported:
+            self.notify(f"this terminal can't hand over to a pager: {shlex.join(argv)}", timeout=8)
+        except OSError as err:
+            self.notify(f"can't start the pager {argv[0]}: {err.strerror} (set $PAGER)", severity="error")
+
+    def action_save_log(self) -> None:
+        """A copy of the shown run's whole log (timestamps stripped) in ``<project>/logs/``; or of
+        what the pane shows (a diff, pre-flight) when no run is shown."""
+        from tao_tui.project import atomic_write
+        from tao_tui.runtime.runner import strip_ts
+
+        log = self.query_one("#log", LogPane)
+        path = self._shown_log()
+        name = f"{self._shown_run}.log" if path else "pane.log"
+        out = self.root / "logs" / name
+        try:
+            out.parent.mkdir(exist_ok=True)
+            if path:
+                with path.open(encoding="utf-8", errors="replace") as fh:
+                    atomic_write(out, "".join(strip_ts(raw) + "\n" for raw in fh))
+            else:
+                atomic_write(out, "\n".join(log.lines) + "\n")
+        except OSError as err:
+            self.notify(f"can't write {out}: {err.strerror}", severity="error")
+            return
+        self.notify(f"saved a copy: {out}", timeout=6)
+
+    # --- results, preview, shell, export
+    def action_results(self, stage: str | None = None) -> None:
+        from tao_tui.ui.screens.results import ResultsScreen
+
+        stage = stage or self.current_stage()
+        if stage:
+            self.app.push_screen(ResultsScreen(self.root, stage), lambda _=None: self.refresh_stages())
+
+    def action_preview(self, stage: str | None = None) -> None:
+        from tao_tui.ui.screens.preview import PreviewScreen
+
+        stage = stage or self.current_stage()
+        if stage and "inference" not in stage:
+            stage = next((s for s, _ in self._stage_rows() if "inference" in s), stage)
+        if stage:
+            self.app.push_screen(PreviewScreen(self.root, stage))
+
+    def _stage_rows(self) -> list[tuple[str, str]]:
+        from tao_tui.workflow.stages import Pipeline
+
+        return [(s.id, "") for s in Pipeline.for_project(self.project).stages]
+
+    def action_shell(self, stage: str | None = None) -> None:
+        """An interactive shell in the network's container (the stages' mounts, user, env; no
+        key), through the docker CLI while the app is suspended."""
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        from tao_tui.runtime.shell import shell_argv
+
+        try:
+            argv = shell_argv(Project.load(self.root), stage or self.current_stage())
+        except TaoTuiError as err:
+            self.notify(str(err), severity="error", timeout=10)
+            return
+        try:
+            with self.app.suspend():
+                print(f"tao-tui: a shell in {self.project.image} (exit returns to tao-tui)\n$ {shlex.join(argv)}",
+                      flush=True)
+                subprocess.run(argv, check=False)
+        except SuspendNotSupported:
+            self.action_copy(shlex.join(argv))
+        except OSError as err:
+            self.notify(f"can't start {argv[0]}: {err.strerror}", severity="error")
+
+    def action_export(self) -> None:
+        from tao_tui.commands.export_script import write_script
+
+        try:
+            path = write_script(Project.load(self.root))
+        except (TaoTuiError, OSError) as err:
+            self.notify(str(err), severity="error", timeout=10)
+            return
+        self.notify(f"wrote {path}: every stage's tao line, in order (KEY=... bash {shlex.quote(str(path))})",
+                    timeout=10)
+
+    def action_doctor(self) -> None:
+        self.run_doctor()
+
+    def action_open_project(self) -> None:
+        """Back to the start screen (recent projects, open a folder); running stages go on."""
+        from tao_tui.ui.screens.start import StartScreen
+
+        self.app.push_screen(StartScreen(getattr(self.app, "version", None)))
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        """Every action for the command palette: (title, help, callback); per stage where it applies."""
+        from functools import partial
+
+        out: list[tuple[str, str, object]] = []
+        for stage, _ in self._stage_rows():
+            out += [
+                (f"run {stage}", f"start {stage} in its TAO container", partial(self.action_run, stage)),
+                (f"stop {stage}", f"stop {stage}'s running container", partial(self.action_stop, stage)),
+                (f"copy {stage} command", f"copy {stage}'s exact tao line",
+                 partial(self._copy_stage, stage)),
+                (f"results of {stage}", "status, exit code, KPIs, output files", partial(self.action_results, stage)),
+                (f"open {stage} log", f"show {stage}'s latest run log", partial(self._open_log, stage)),
+                (f"shell in {stage}'s container", "interactive shell with the project's mounts",
+                 partial(self.action_shell, stage)),
+            ]
+        out += [
+            ("export script", "write every stage's tao line as a bash script", self.action_export),
+            ("diff spec vs NVIDIA", "the selected stage's spec against NVIDIA's file", self.action_diff),
+            ("pre-flight checks", "dataset, spec paths, pretrained model", self.action_preflight),
+            ("doctor", "engine, GPU runtime, login, mounts, disk", self.action_doctor),
+            ("inference preview", "the annotated images the inference stage wrote", self.action_preview),
+            ("open the log in $PAGER", "the whole run log, every line", self.action_pager),
+            ("save a copy of the log", "into <project>/logs/", self.action_save_log),
+            ("open another project", "back to the start screen", self.action_open_project),
+        ]
+        return out
+
+    def _copy_stage(self, stage: str) -> None:
+        try:
+            self.action_copy(self.stage_command(stage).display)
+        except TaoTuiError as err:
+            self.notify(str(err), severity="error")
+
+    def _open_log(self, stage: str) -> None:
+        run_id = self.project.latest_run(stage)
+        if run_id:
+            self.query_one("#tabs", TabbedContent).active = "tab-log"
+            self.show_run(run_id)
+        else:
+            self.notify(f"{stage} has not run yet", timeout=4)
 
     # ------------------------------------------------------------------ workers
     def _sink(self, run_id: str):
@@ -226,16 +505,19 @@ class ProjectScreen(Screen):
 
     @work(thread=True, group="runs")
     def run_stage(self, stage: str, key: str | None) -> None:
-        from tao_tui.runtime.runner import StageRunner, preflight_gate
+        from tao_tui.runtime.runner import StageAlreadyRunning, StageRunner, preflight_gate
 
         try:
-            project = Project.load(self.root)
-            warnings = preflight_gate(project, stage, key_set=bool(key))
-            runner = StageRunner(project)
-            if runner.leftovers(stage):
-                warnings.append(f"results/{stage} holds an earlier run: TAO resumes from its last checkpoint "
-                                f"(to start over: tao-tui run {stage} --fresh)")
-            record = runner.start(stage, key)
+            try:
+                project = Project.load(self.root)
+                warnings = preflight_gate(project, stage, key_set=bool(key))
+                runner = StageRunner(project)
+                if runner.leftovers(stage):
+                    warnings.append(f"results/{stage} holds an earlier run: TAO resumes from its last checkpoint "
+                                    f"(to start over: tao-tui run {stage} --fresh)")
+                record = runner.start(stage, key)
+            finally:
+                self._starting.discard(stage)  # set.discard: atomic under the GIL
             self._shown_run = record.run_id
             self.query_one("#log", LogPane).buffer.extend(
                 [f"$ {record.command}", *(line for w in warnings for line in str(w).splitlines())])
@@ -244,22 +526,29 @@ class ProjectScreen(Screen):
                 return  # the wizard is closing; the stage runs on
             st = runner.project.stages[stage]
             self.post_message(StageFinished(stage, record.run_id, st.status, st.message))
+        except StageAlreadyRunning as err:
+            self.app.call_from_thread(self._already_running, err.stage, err.run_id)
         except TaoTuiError as err:
             self.post_message(WorkerError(str(err)))
 
     @work(thread=True, group="runs")
     def reattach(self) -> None:
-        """After an SSH drop: find this project's containers and follow them on."""
+        """After an SSH drop: find this project's containers and follow them on; with none, show
+        the selected stage's latest run."""
         from tao_tui.runtime.runner import AlreadyAttached, StageRunner
 
         try:
             runner = StageRunner(Project.load(self.root))
             runs = runner.unfinished()
         except TaoTuiError:
-            return  # no engine now: nothing to re-attach; `r` explains what is wrong
+            runs = []  # no engine now: nothing to re-attach; `r` explains what is wrong
+        if not runs:
+            self.app.call_from_thread(self._show_selected_run)
+            return
         for run_id in runs:
             stage = run_stage(run_id) or run_id
             self.post_message(StageStarted(stage, run_id, "re-attached"))
+            self.app.call_from_thread(self._select_stage, stage)
             self.app.call_from_thread(self.show_run, run_id)
             try:
                 if runner.attach(run_id, self._sink(run_id), stop=self._leaving) is None:
@@ -270,6 +559,19 @@ class ProjectScreen(Screen):
                 self.post_message(WorkerError(f"run {run_id} is followed by another tao-tui process"))
             except TaoTuiError as err:
                 self.post_message(WorkerError(str(err)))
+
+    def _show_selected_run(self) -> None:
+        stage = self.current_stage()
+        run_id = self.project.latest_run(stage) if stage else None
+        if run_id and run_id != self._shown_run:
+            self.show_run(run_id)
+
+    def _select_stage(self, stage: str) -> None:
+        stages = self.query_one("#stages", StageList)
+        for i in range(stages.option_count):
+            if stages.get_option_at_index(i).id == stage:
+                stages.highlighted = i
+                break
 
     @work(thread=True, group="stop")
     def stop_stage(self, stage: str) -> None:
@@ -293,6 +595,17 @@ class ProjectScreen(Screen):
         self.query_one("#log", LogPane).buffer.extend(
             ["── pre-flight ──", *(line for f in findings for line in str(f).splitlines())])
 
+    @work(thread=True, group="doctor")
+    def run_doctor(self) -> None:
+        from tao_tui.runtime.doctor import run_checks
+
+        try:
+            checks = run_checks()
+        except TaoTuiError as err:
+            self.post_message(WorkerError(str(err)))
+            return
+        self.query_one("#log", LogPane).buffer.extend(["── doctor ──", *(str(c) for c in checks)])
+
     def on_stage_started(self, msg: StageStarted) -> None:
         self.refresh_stages()
         self.notify(f"{msg.stage}: {msg.command}", timeout=6)
@@ -302,9 +615,10 @@ class ProjectScreen(Screen):
         if self._shown_run == msg.run_id:
             self.query_one("#log", LogPane).buffer.extend(
                 [f"── {msg.stage} {msg.status}" + (f": {msg.message}" if msg.message else "") + " ──"])
+            self.query_one("#progress", ProgressPanel).set_result(msg.status)
         sev = "information" if msg.status == "done" else "error"
-        self.notify(f"{msg.stage} {msg.status}" + (f": {msg.message}" if msg.message else ""), severity=sev,
-                    timeout=10)
+        self.notify(f"{msg.stage} {msg.status}" + (f": {msg.message}" if msg.message else "")
+                    + "  (v: results)", severity=sev, timeout=10)
 
     def on_worker_error(self, msg: WorkerError) -> None:
         lines = msg.text.splitlines()

@@ -1,66 +1,170 @@
-"""Epoch, loss, mAP and ETA of the running stage: ProgressEvents folded by progress.ProgressState."""
+"""Epoch, loss, mAP and ETA of the shown run: ProgressEvents folded by progress.ProgressState.
+
+One fold: the panel applies the same events (live from the follower, or read back from the
+run's events.jsonl) to a ``ProgressState`` and prints its ``summary()``, the line `tao-tui
+status` and `tao-tui progress --summary` print. What only the app adds:
+
+* "finished" / "failed" only once the runner recorded the container's exit (``set_result``);
+  a ``stage_done`` line in the log is not the container's end.
+* an ETA from the measured pace (fraction done per wall-clock second, live events only) when
+  TAO printed none.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
-from tao_tui.progress import ProgressState
+from tao_tui.progress import ProgressEvent, ProgressState
+
+REPAINT_S = 0.5  # ≤ 2 repaints a second
 
 
-def summary(st: ProgressState) -> str:
-    """The progress line with markup: finished in green, the last error in red."""
-    parts = [st.summary()] if st.summary() else []
-    if st.done:
+def _fmt_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+class Pace:
+    """ETA from the pace measured while events arrive: ``(1 - f) * elapsed / (f - f0)``.
+
+    ``add(fraction, now)`` takes the fraction done (0..1) at a wall-clock time (s);
+    ``eta_s()`` is None until the fraction has moved."""
+
+    def __init__(self) -> None:
+        self.first: tuple[float, float] | None = None
+        self.last: tuple[float, float] | None = None
+
+    def add(self, fraction: float | None, now: float) -> None:
+        if fraction is None:
+            return
+        if self.first is None:
+            self.first = (now, fraction)
+        self.last = (now, fraction)
+
+    def eta_s(self) -> float | None:
+        if not self.first or not self.last:
+            return None
+        (t0, f0), (t1, f1) = self.first, self.last
+        if f1 <= f0 or t1 <= t0 or f1 >= 1.0:
+            return None
+        return (1.0 - f1) * (t1 - t0) / (f1 - f0)
+
+
+def summary(st: ProgressState, result: str | None = None, pace_eta: float | None = None) -> str:
+    """The progress line with markup. ``result``: the recorded end of the run (``done``,
+    ``failed``, ``stopped``) or None while its container runs; ``pace_eta``: seconds left from
+    the measured pace, shown only when TAO printed no ETA."""
+    line = st.summary()
+    parts = [line] if line else []
+    if result is None and st.eta_s is None and pace_eta is not None:
+        parts.append(f"ETA ~{_fmt_duration(pace_eta)}")
+    if result == "done":
         parts.append("[green]finished[/]")
-    if st.error is not None:
+    elif result:
+        parts.append(f"[b red]{result}[/]")
+    if st.error is not None and st.error.message:
         parts.append(f"[b red]{st.error.message}[/]")
     return "  ".join(parts) or "no progress yet"
 
 
 class ProgressPanel(Horizontal):
-    """Events are pushed from the worker thread; the panel repaints at most twice a second."""
+    """Events are pushed from the worker thread; the panel repaints at most twice a second,
+    only when something arrived, without a relayout (fixed height)."""
 
     DEFAULT_CSS = """
-    ProgressPanel { height: auto; max-height: 3; }
-    ProgressPanel ProgressBar { width: 26; }
-    ProgressPanel #stats { width: 1fr; }
+    ProgressPanel { height: 2; padding: 0 1; }
+    ProgressPanel ProgressBar { width: 26; height: 1; }
+    ProgressPanel #stats { width: 1fr; height: 2; }
     """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._lock = threading.Lock()
         self.state = ProgressState()
-        self._dirty = True
-
-    def reset(self) -> None:
-        with self._lock:
-            self.state = ProgressState()
-            self._dirty = True
+        self.result: str | None = None
+        self.pace = Pace()
+        self._pending: list[ProgressEvent] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer = None
+        self._last = 0.0
+        self._shown = ""
+        self.repaints = 0
+        self.listeners: list = []  # callables(events, state) on the UI thread (curves, AP table)
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="bar")  # static until progress is known
         yield Static("no progress yet", id="stats")
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self.repaint)
+        self._loop = asyncio.get_running_loop()
 
-    def push(self, events) -> None:
+    # ------------------------------------------------------------------ input
+    def reset(self, events: list[ProgressEvent] | None = None, result: str | None = None) -> None:
+        """Start over (UI thread): another run is shown. ``events``: its history (events.jsonl)."""
+        with self._lock:
+            self._pending = []
+            self.state = ProgressState().apply_all(events or [])
+            self.result = result
+            self.pace = Pace()
+        for listener in self.listeners:
+            listener(None, self.state)  # None: start over
+            if events:
+                listener(events, self.state)
+        self.repaint()
+
+    def set_result(self, status: str | None) -> None:
+        """The runner recorded the run's end (UI thread)."""
+        self.result = status
+        self.repaint()
+
+    def push(self, events: list[ProgressEvent]) -> None:
         """Called from the worker thread with a batch of events."""
         with self._lock:
+            wake = not self._pending
+            self._pending.extend(events)
+        if wake and self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._wake)
+            except RuntimeError:
+                pass
+
+    def _wake(self) -> None:
+        if self._timer is None and self.is_mounted:
+            self._timer = self.set_timer(max(0.005, self._last + REPAINT_S - time.monotonic()), self._apply)
+
+    def _apply(self) -> None:
+        self._timer = None
+        with self._lock:
+            events, self._pending = self._pending, []
             self.state.apply_all(events)
-            self._dirty = True
+        self.pace.add(self.state.fraction, time.monotonic())
+        if events:
+            for listener in self.listeners:
+                listener(events, self.state)
+        self.repaint()
+
+    # ------------------------------------------------------------------ output
+    @property
+    def text(self) -> str:
+        return summary(self.state, self.result, self.pace.eta_s())
 
     def repaint(self) -> None:
-        with self._lock:
-            if not self._dirty:
-                return
-            self._dirty = False
-            fraction = self.state.fraction
-            text = summary(self.state)
+        self._last = time.monotonic()
+        fraction = 1.0 if self.result == "done" else self.state.fraction
+        text = self.text
+        if text == self._shown:
+            return
+        self._shown = text
+        self.repaints += 1
+        bar = self.query_one("#bar", ProgressBar)
         if fraction is not None:
-            self.query_one("#bar", ProgressBar).update(total=100, progress=round(fraction * 100, 1))
-        self.query_one("#stats", Static).update(text)
+            bar.update(total=100, progress=round(fraction * 100, 1))
+        self.query_one("#stats", Static).update(text, layout=False)
