@@ -22,6 +22,7 @@ from tao_tui.dataset import (  # noqa: F401 - re-exported: the dataset scan live
     image_size,
     scan_dataset,
 )
+from tao_tui.dataset_nemo import NEMO_FORMATS
 from tao_tui.errors import UserError
 from tao_tui.project import CONTAINER_DATA, CONTAINER_ROOT, Project
 from tao_tui.specs.netdef import project_network
@@ -52,6 +53,11 @@ def project_scan(project: Project) -> DatasetScan | None:
     if not project.dataset:
         return None
     fmt = data_format(project_network(project).task_name)
+    if fmt in NEMO_FORMATS:  # conversational (tao_tui/dataset_nemo.py): checked when its files are there;
+        try:  # a folder without them is the raw data NVIDIA's dataset_convert reads (e.g. an4)
+            return scan_dataset(Path(project.dataset), fmt=fmt)
+        except UserError:
+            return None
     if fmt not in ("kitti", "coco"):
         return None
     return scan_for_preflight(Path(project.dataset), fmt)
