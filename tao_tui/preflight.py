@@ -8,6 +8,7 @@ pretrained model present (with the exact NGC command to fetch it).
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -250,6 +251,97 @@ def _canonical(path: str) -> str:
     return path.replace("[0]", "")
 
 
+KITTI_ROOT = "kitti_config.root_directory_path"
+
+
+def check_kitti_config(project: Project, docs: dict, scan: DatasetScan | None = None) -> list[Finding]:
+    """Each dataset_convert spec's ``kitti_config`` against the dataset on disk: ``root_directory_path``
+    holds ``image_dir_name`` and ``label_dir_name``, and the image folder has ``image_extension`` files
+    (TAO's kitti_converter_lib lists the image folder for that extension only). A folder the spec
+    misses is a failure whose fix is the exact `tao-tui set` line for the layout the scan found
+    (e.g. NVIDIA's converters' ``train/images`` + ``train/labels``)."""
+    out = []
+    for name, doc in docs.items():
+        if getattr(doc, "format", None) != "prototxt" or not doc.has(KITTI_ROOT):
+            continue
+        root_c = str(doc.get(KITTI_ROOT))
+        img = str(doc.get("kitti_config.image_dir_name")) if doc.has("kitti_config.image_dir_name") else None
+        lab = str(doc.get("kitti_config.label_dir_name")) if doc.has("kitti_config.label_dir_name") else None
+        try:
+            host = project.to_host(root_c)
+        except UserError:
+            continue  # check_spec_paths reports it
+        missing = [d for d in (img, lab) if d and not (host / d).is_dir()]
+        if missing:
+            out.append(Finding("fail", f"{name}: dataset_convert reads {root_c}/{img} and {root_c}/{lab}, but "
+                                       f"{host / missing[0]} does not exist",
+                               _kitti_config_fix(project, name, host, img, lab, scan)))
+            continue
+        ext = str(doc.get("kitti_config.image_extension")) if doc.has("kitti_config.image_extension") else None
+        if ext and img:
+            try:
+                names = [e.name for e in os.scandir(host / img) if e.is_file()]
+            except OSError:
+                continue
+            if not any(n.endswith(ext) for n in names):
+                others = sorted({os.path.splitext(n)[1] for n in names if os.path.splitext(n)[1]})
+                out.append(Finding(
+                    "fail", f"{name}: dataset_convert reads only *{ext} images from {host / img}, and it has none"
+                            + (f" (it has {', '.join(others[:4])})" if others else ""),
+                    f"convert the images to {ext}, or as an expert: tao-tui set --project "
+                    f"{shlex.quote(str(project.root))} --unlock {name}:kitti_config.image_extension "
+                    + shlex.quote(f"{name}:kitti_config.image_extension={others[0] if others else ext}")))
+    return out
+
+
+def _container_root(project: Project, spec: str) -> str | None:
+    from tao_tui.specs import load_spec
+
+    path = project.specs_dir / spec
+    return str(load_spec(path).get(KITTI_ROOT)) if path.is_file() else None
+
+
+def _kitti_config_fix(project: Project, spec: str, host: Path, img: str | None, lab: str | None,
+                      scan: DatasetScan | None) -> str:
+    from tao_tui.dataset import find_kitti_layout
+
+    where = f"put the images in {host / (img or '')} and the labels in {host / (lab or '')}"
+    if not project.dataset:
+        return where
+    found = find_kitti_layout(Path(project.dataset))
+    if not found:
+        return where
+    pairs, words = found
+    split, img_dir, lab_dir = next((p for p in pairs if p[0] in ("train", "training")), pairs[0])
+    try:
+        rel = img_dir.parent.relative_to(Path(project.dataset))
+    except ValueError:
+        return where
+    root_c = CONTAINER_DATA + ("" if str(rel) == "." else f"/{rel.as_posix()}")
+    values = [f"{spec}:{KITTI_ROOT}={root_c}"]
+    # the safe paths that name the same root (the train spec's image_directory_path) follow it
+    old = _container_root(project, spec)
+    for p in project_network(project).safe_params:
+        path = project.specs_dir / p.spec
+        if p.type != "path" or p.key == f"{spec}:{KITTI_ROOT}" or not path.is_file():
+            continue
+        from tao_tui.specs import load_spec
+
+        doc = load_spec(path)
+        if doc.has(p.path) and str(doc.get(p.path)) == old:
+            values.append(f"{p.key}={root_c}")
+    unlocks = []
+    for key, have, want in (("image_dir_name", img, img_dir.name), ("label_dir_name", lab, lab_dir.name)):
+        if have != want:
+            values.append(f"{spec}:kitti_config.{key}={want}")
+            unlocks.append(f"--unlock {spec}:kitti_config.{key}")
+    cmd = " ".join(["tao-tui set --project", shlex.quote(str(project.root)), *unlocks,
+                    *(shlex.quote(v) for v in values)])
+    other = [p[0] for p in pairs if p[0] and p[0] != split]
+    note = f" (the other splits, {', '.join(other)}, need their own dataset_convert spec)" if other else ""
+    return f"your dataset has {words}: {where}, or point the spec at it: {cmd}{note}"
+
+
 def nvidia_classes(net) -> list[tuple[str, str]]:
     """NVIDIA's default class mapping of ``net`` (its network.yaml class parameter's default)."""
     from tao_tui.specs.params import as_mapping
@@ -287,12 +379,13 @@ def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | No
         scan = scan or project_scan(project)
         if scan is not None:
             findings += scan.findings
+            findings += check_kitti_config(project, docs, scan)
             findings += dataset_class_findings(project, scan, trains=True)
     else:
         findings.append(Finding("warn", "no dataset folder set for this project",
                                 "set it: tao-tui set --dataset DIR --project " + shlex.quote(str(project.root))))
     findings += check_pretrained(project, key_set=key_set)
-    return findings
+    return _unique(findings)
 
 
 def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -> list[Finding]:
@@ -320,6 +413,9 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         if scan is not None:
             if reads_first:
                 findings += scan.findings
+            if stage.task == "dataset_convert" and scan.format == "kitti" and stage.spec:
+                findings += check_kitti_config(project, {stage.spec: load_spec(project.specs_dir / stage.spec)}
+                                               if (project.specs_dir / stage.spec).is_file() else {}, scan)
             if stage.task == "dataset_convert" and scan.format == "kitti":
                 for spec in net.spec_files:
                     if (project.specs_dir / spec).is_file() and spec.endswith(".txt"):
@@ -329,7 +425,18 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
     if net.pretrained and stage.spec and stage.spec == net.pretrained.spec:
         findings += check_pretrained(project, key_set=key_set)
     findings += check_input_images(project, stage_id)
-    return findings
+    return _unique(findings)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """Each finding once (two spec files can report the same thing), in order."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in findings:
+        if (f.level, f.what) not in seen:
+            seen.add((f.level, f.what))
+            out.append(f)
+    return out
 
 
 def check_input_images(project: Project, stage_id: str) -> list[Finding]:

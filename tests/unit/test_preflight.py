@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tao_tui.cli import main
 from tao_tui.preflight import check_classes, check_model_file, image_size, preflight_stage, scan_kitti
 from tao_tui.project import Project
@@ -204,3 +206,42 @@ def test_doctor_prints_the_dataset_summary(tmp_path, monkeypatch, capsys):
     assert "train/images + train/labels, val/images + val/labels" in out
     assert "objects per class: person 4, forklift 2, pallet 2" in out
     assert "not in the class mapping" not in out and "no labelled objects" not in out  # mapping matches
+
+
+@pytest.mark.parametrize("layout", ["splits", "images"])
+def test_kitti_config_against_the_dataset_and_its_exact_fix(tmp_path, monkeypatch, layout):
+    """NVIDIA's converters write train/images + train/labels; the starter-kit spec reads
+    training/image_2 + training/label_2: dataset_convert fails before any container, and the
+    printed `tao-tui set` line points the spec at the folders found."""
+    import shlex
+
+    from tests.datasets import make_kitti
+
+    data = make_kitti(tmp_path / "data", n=2, layout=layout)
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0", "--dataset",
+                 str(data), "--classes", "forklift:forklift,person:person,pallet:pallet", "--yes"]) == 0
+    (fail,) = [f for f in preflight_stage(Project.load(root), "dataset_convert") if f.level == "fail"]
+    assert "dataset_convert reads /workspace/tao-experiments/data" in fail.what and "does not exist" in fail.what
+    words = "train/images + train/labels, val/images + val/labels" if layout == "splits" else "images + labels"
+    assert f"your dataset has {words}" in fail.fix
+    cmd = fail.fix[fail.fix.index("tao-tui set "):].split(" (the other splits")[0]
+    assert main(shlex.split(cmd)[1:]) == 0
+    findings = preflight_stage(Project.load(root), "dataset_convert")
+    assert not [f for f in findings if f.level == "fail"]
+    train = (root / "specs/detectnet_v2_train_resnet18_kitti.txt").read_text()
+    want = "/workspace/tao-experiments/data" + ("/train" if layout == "splits" else "")
+    assert f'image_directory_path: "{want}"' in train
+
+
+def test_image_extension_the_spec_reads_must_exist(tmp_path):
+    from tests.datasets import make_kitti
+
+    data = make_kitti(tmp_path / "data", n=2)
+    for png in (data / "training/image_2").iterdir():
+        png.rename(png.with_suffix(".jpg"))
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0", "--dataset",
+                 str(data), "--classes", "forklift:forklift,person:person,pallet:pallet", "--yes"]) == 0
+    fails = [f for f in preflight_stage(Project.load(root), "dataset_convert") if f.level == "fail"]
+    assert any("reads only *.png images" in f.what and "(it has .jpg)" in f.what for f in fails)
