@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 
 from tao_tui.errors import TaoTuiError
 from tao_tui.project import Project, run_stage
@@ -26,6 +26,7 @@ from tao_tui.ui.palette import ProjectCommands
 from tao_tui.ui.widgets.curves import Curves
 from tao_tui.ui.widgets.gpu_panel import GpuPanel
 from tao_tui.ui.widgets.log_pane import LogPane
+from tao_tui.ui.widgets.param_tree import ParamTree
 from tao_tui.ui.widgets.progress_panel import ProgressPanel
 from tao_tui.ui.widgets.stage_list import StageList
 
@@ -88,9 +89,7 @@ class ProjectScreen(Screen):
                     with TabPane("Curves", id="tab-curves"):
                         yield Curves(id="curves")
                     with TabPane("Parameters", id="tab-params"):
-                        yield DataTable(id="params", cursor_type="row", zebra_stripes=True)
-                        yield Input(id="param-input", placeholder="select an editable value and press e")
-                        yield Static(id="param-msg")
+                        yield ParamTree(self.root, id="params", autoload=False)
         yield Footer()
 
     DEFAULT_CSS = """
@@ -629,99 +628,22 @@ class ProjectScreen(Screen):
                     timeout=12)
 
     # ------------------------------------------------------------------ parameters
+    # (the tree, its editor, unlock and diff live in tao_tui/ui/widgets/param_tree.py)
     def load_params(self) -> None:
-        from tao_tui.specs import load_spec
-        from tao_tui.specs.netdef import load_network
-        from tao_tui.specs.params import ParamSet
-
-        net = load_network(self.project.network)
-        docs = {p.name: load_spec(p) for p in sorted(self.project.specs_dir.glob("*")) if p.is_file()}
-        pset = ParamSet(net, docs, unlocked=set(self.project.unlocked))
-        table = self.query_one("#params", DataTable)
-        table.clear(columns=True)
-        table.add_columns("", "parameter", "value", "spec file")
-        self._rows = [r for r in pset.describe()]
-        # editable first, then everything else locked at NVIDIA's value
-        self._rows.sort(key=lambda r: r.state == "locked")
-        for r in self._rows:
-            value = _short(r.value)
-            table.add_row(STATE_MARK.get(r.state, r.state), r.path,
-                          f"[dim]{value}[/]" if r.state == "locked" else f"[b]{value}[/b]", f"[dim]{r.spec}[/]")
-
-    def _selected_row(self):
-        table = self.query_one("#params", DataTable)
-        if not self._rows or table.cursor_row is None or table.cursor_row >= len(self._rows):
-            return None
-        return self._rows[table.cursor_row]
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        row = self._selected_row()
-        if row is None:
-            return
-        msg = self.query_one("#param-msg", Static)
-        if self._saved and self._saved[0] == row.key:
-            msg.update(self._saved[1])
-        elif row.state == "locked":
-            msg.update(f"[dim]{row.path} is locked at NVIDIA's default ({_short(row.value)}).[/]")
-        else:
-            bounds = f" · range {row.bounds[0]}..{row.bounds[1]}" if row.bounds else ""
-            msg.update(f"[b]{row.path} = {_short(row.value)}[/] · {row.help}{bounds}  [dim](e to edit)[/]")
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_edit()
+        """(Re)load the Parameters tab off the UI thread."""
+        self.query_one("#params", ParamTree).load()
 
     def action_edit(self) -> None:
-        row = self._selected_row()
-        if row is None:
-            return
+        """`e` anywhere: the Parameters tab, editing the selected value."""
         self.query_one("#tabs", TabbedContent).active = "tab-params"
-        if row.state == "locked":
-            self.query_one("#param-msg", Static).update(
-                f"[b]{row.path}[/b] is locked at NVIDIA's default ({_short(row.value)}): NVIDIA tuned it; "
-                "change only the ✎ values.")
-            return
-        inp = self.query_one("#param-input", Input)
-        inp.value = _as_text(row.value)
-        inp.focus()
+        tree = self.query_one("#params", ParamTree)
+        tree.query_one("#param-table").focus()
+        if tree.loaded:
+            tree.start_edit()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "param-input":
-            return
-        row = self._selected_row()
-        if row is None:
-            return
-        from tao_tui.workflow.create import set_param
-
-        msg = self.query_one("#param-msg", Static)
-        try:
-            project = set_param(self.root, row.key, event.value)  # validated, specs written, saved
-        except TaoTuiError as err:
-            msg.update(f"[b red]{err}[/]")
-            return
-        self.project = project
-        text = f"[green]saved {row.path} = {event.value}[/]"
-        for notice in project.notices:
-            text += f"\n[yellow]note:[/] {notice}"
-        self._saved = (row.key, text)
-        msg.update(text)
-        self.load_params()
-        table = self.query_one("#params", DataTable)
-        index = next((i for i, r in enumerate(self._rows) if r.key == row.key), 0)
-        table.move_cursor(row=index)
+    def on_param_tree_saved(self, event: ParamTree.Saved) -> None:
+        self.project = event.project
         self.show_command()
-        table.focus()
-
-
-def _short(value, limit: int = 60) -> str:
-    text = _as_text(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _as_text(value) -> str:
-    """A value as the user types it: class pairs as ``car:car, truck:car``."""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(":".join(map(str, x)) if isinstance(x, (list, tuple)) else str(x) for x in value)
-    return str(value)
 
 
 def _tao_version(project: Project) -> tuple[int, ...]:
