@@ -186,6 +186,7 @@ def new_project(q) -> tuple[Path, str | None]:
     version = default_version
     if len(versions) > 1:
         version = _ask(q.select("TAO version:", choices=versions, default=default_version))
+    net = load_network(network, version=version)  # the definition of that TAO version (spec files, safe values)
     answers: dict = {"folder": str(Path.home() / "tao-projects" / network), "dataset": "", "classes": None,
                      "gpus": "1", "key": None, "values": {}}
     scan = None
@@ -316,7 +317,7 @@ def _create(network: str, version: str | None, answers: dict) -> Project:
     from tao_tui.specs.netdef import load_network
     from tao_tui.workflow.create import create_project, parse_classes
 
-    net = load_network(network)
+    net = load_network(network, version=version)
     folder, problem, _ = folder_problem(answers["folder"])
     if folder is None:
         from tao_tui.errors import UserError
@@ -388,7 +389,7 @@ def _edit(q, project: Project) -> None:
     from tao_tui.specs.netdef import load_network
     from tao_tui.workflow.create import parse_classes, set_param, set_params
 
-    net = load_network(project.network)
+    net = load_network(project.network, version=project.tao_version)
 
     def current(p):
         path = project.specs_dir / p.spec
@@ -404,7 +405,11 @@ def _edit(q, project: Project) -> None:
     param = _ask(q.select("Which value? (everything else stays at NVIDIA's default)", choices=choices))
     is_classes = param.type in ("class_mapping", "class_list")
     label = f"{param.path} (SOURCE:TARGET, ...):" if param.type == "class_mapping" else f"{param.path}:"
-    value = _ask(q.text(label, default=_shown(param, current(param)), validate_while_typing=False))
+    shown = _shown(param, current(param))
+    value = _ask(q.text(label, default=shown, validate_while_typing=False))
+    if value.strip() == shown:
+        print(f"kept {param.path} = {shown}")
+        return
     try:
         if is_classes and param.type == "class_mapping":
             updated = set_params(project.root, {}, classes=parse_classes(value, field=param.path))

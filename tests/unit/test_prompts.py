@@ -108,3 +108,49 @@ def test_classes_answer_round_trips_through_the_notation(answer):
     from tao_tui.workflow.create import format_classes, parse_classes
 
     assert format_classes(parse_classes(answer)) == "car:car, truck:car"
+
+
+UP = "\x1b[A"
+
+
+def test_project_menu_edits_classes_in_the_notation_and_runs_the_same_preflight(tmp_path, monkeypatch, capsys):
+    """Editing the class mapping shows `car:car, ...` and Enter keeps it; `run train` with a mapping
+    that misses the labels stops at pre-flight (as `tao-tui run`), and No does not start anything."""
+    from tao_tui.runtime import runner
+
+    started = []
+    monkeypatch.setattr(runner.StageRunner, "start", lambda self, stage, key: started.append(stage))
+    monkeypatch.delenv("KEY", raising=False)
+    data = make_kitti(tmp_path / "data", n=2)
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(data),
+                 "--tao-version", "5.0.0", "--yes"]) == 0
+    before = (root / "specs/detectnet_v2_train_resnet18_kitti.txt").read_bytes()
+    capsys.readouterr()
+    keys = [
+        ENTER,  # edit a safe value
+        DOWN + DOWN + ENTER,  # the class mapping (third safe value)
+        ENTER,  # keep the shown default
+        DOWN + DOWN + ENTER,  # run train (after edit, run dataset_convert)
+        ENTER,  # start anyway? default No
+        UP + ENTER,  # quit (the last row)
+    ]
+    assert drive(keys, prompts._project_loop, questionary, root) == 0
+    out = capsys.readouterr().out
+    assert "kept dataset_config.target_class_mapping = car:car, cyclist:cyclist, pedestrian:pedestrian, " \
+           "person_sitting:pedestrian, van:car" in out
+    assert (root / "specs/detectnet_v2_train_resnet18_kitti.txt").read_bytes() == before
+    assert "pre-flight found" in out and "tao-tui set --classes" in out
+    assert started == []
+
+
+def test_menu_class_edit_equals_set_classes(tmp_path, capsys):
+    data = make_kitti(tmp_path / "data", classes=("car",), n=2)
+    for name in ("a", "b"):
+        assert main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / name), "--dataset", str(data),
+                     "--tao-version", "5.0.0", "--yes"]) == 0
+    keys = [ENTER, DOWN + DOWN + ENTER, CLEAR + "car:car" + ENTER, UP + ENTER]
+    assert drive(keys, prompts._project_loop, questionary, tmp_path / "a") == 0
+    assert "saved dataset_config.target_class_mapping = car:car" in capsys.readouterr().out
+    assert main(["set", "--classes", "car:car", "--project", str(tmp_path / "b")]) == 0
+    assert _same_tree(tmp_path / "a/specs", tmp_path / "b/specs") == []
