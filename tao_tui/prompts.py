@@ -181,7 +181,6 @@ def new_project(q) -> tuple[Path, str | None]:
     choices = [q.Choice(title, value=name) for title, name in network_choices(cat)]
     network = _ask(q.select("Which network? (type to filter)", choices=choices, use_search_filter=True,
                             use_jk_keys=False))
-    net = load_network(network)
     versions, default_version = tao_versions(network)
     version = default_version
     if len(versions) > 1:
