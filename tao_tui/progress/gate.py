@@ -39,7 +39,9 @@ _SHORT_LINE = 140
 
 
 def _build_gate():
-    anchors = list(_BASE_ANCHORS)
+    from tao_tui.progress.nemo import NEMO_ANCHORS  # NeMo's result blocks (conversational networks)
+
+    anchors = [*_BASE_ANCHORS, *NEMO_ANCHORS]
     for rule in ERROR_RULES:
         anchors.extend([rule.anchor] if isinstance(rule.anchor, str) else rule.anchor)
     anchors = [a for a in anchors if a]

@@ -44,6 +44,7 @@ from tao_tui.progress.metrics import (
     _metric_name_ok,
     _unquote,
 )
+from tao_tui.progress.nemo import NemoMixin
 from tao_tui.progress.stage_end import (
     _STATUS_INFO,
     _done_omplete,
@@ -58,7 +59,10 @@ _PRUNE_RATIO = re.compile(r"Pruning ratio \(pruned model / original model\): (\S
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 
 
-class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMixin, StatusJsonMixin, ClassificationReportMixin):
+class ProgressParser(
+    Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMixin, StatusJsonMixin, ClassificationReportMixin,
+    NemoMixin,
+):
     """Stateful: one per run. Feed console lines with :meth:`feed_line` and/or status.json lines
     with :meth:`feed_status_line`; call :meth:`flush` at the end of input."""
 
@@ -86,6 +90,7 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
         self._tb: list[str] = []
         # dataset_convert blocks
         self._pairs: dict[str, str] = {}
+        self._nemo_report: dict[str, tuple[float, ...]] = {}  # NeMo's classification report (nemo.py)
         # keras: "Epoch 3/80" header waiting to see what follows
         self._keras_epoch: tuple[int, int] | None = None
         self._pending_header: tuple[int, int] | None = None
@@ -244,6 +249,8 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
             self._tb = [stripped]
             self._set_mode("tb")
             return
+        if self._nemo_line(stripped, events):  # NeMo: checkpoint line, test results, its report
+            return
         if "Validation cost" in line:
             m = _VAL_COST.search(line)
             if m:
@@ -385,6 +392,8 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
         if self._mode_lines > 500:
             self._end_mode(events)
             return False
+        if mode.startswith("nemo"):
+            return self._in_nemo(mode, stripped, events)
         if mode == "val":
             return self._in_val(line, stripped, events)
         if mode == "apblock":
@@ -492,6 +501,8 @@ class ProgressParser(Tf1Mixin, LightningMixin, DetectnetMixin, DatasetConvertMix
             )
         elif mode == "report":
             self._emit_report(events)
+        elif mode is not None and mode.startswith("nemo"):
+            self._end_nemo(mode, events)
         elif mode == "evalblock" and self._pairs:
             kpi = {k: float(v) for k, v in self._pairs.items()}
             epoch = kpi.pop("current_epoch", None)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tao_tui.progress.events import ProgressEvent, _fmt_duration
+from tao_tui.progress.nemo import headline_metric
 
 # kinds whose ``epoch`` counts epochs completed (a ``step`` event's is the 0-based epoch running)
 _EPOCH_COUNTS = ("epoch", "validation", "kpi")
@@ -227,6 +228,8 @@ class ProgressState:
                 else ""
             )
             parts.append(f"mAP {self.map:.2f}{best}")
+        elif self.kpi and (headline := headline_metric(self.kpi)):  # NeMo: WER, accuracy, F1
+            parts.append(headline)
         eta = self.eta_s
         if eta is not None:
             parts.append(f"ETA {_fmt_duration(eta)}")
