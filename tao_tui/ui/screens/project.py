@@ -102,10 +102,17 @@ class ProjectScreen(Screen):
     def on_mount(self) -> None:
         self.title = f"tao-tui · {self.project.network} · TAO {self.project.tao_version}"
         self.sub_title = str(self.root)
+        from tao_tui.specs.netdef import project_network, verified_note
+
+        if note := verified_note(project_network(self.project)):  # no public NVIDIA source: say so
+            self.sub_title = f"{self.root} · {note}"
         self.refresh_stages()
         self.query_one("#stages", StageList).focus()
         self.query_one("#progress", ProgressPanel).listeners.append(self.query_one("#curves", Curves).update)
+        from tao_tui.specs.downloaded import download_note
+
         self.query_one("#log", LogPane).buffer.extend([
+            *filter(None, [download_note(self.project)]),  # conversational: the download step, plainly
             "Pick a stage on the left: r runs it in its TAO container, c copies its tao command.",
             "The Parameters tab shows every spec value: ✎ ones are yours to change, the rest stay NVIDIA's.",
         ])
@@ -215,11 +222,11 @@ class ProjectScreen(Screen):
     def on_run_shown(self, msg: RunShown) -> None:
         if msg.run_id != self._shown_run:
             return  # another run was picked meanwhile
-        state = f" ({msg.result})" if msg.result else " (running)" if self._running(msg.stage, msg.run_id) else ""
+        state = f" ({msg.result})" if msg.result else " (running)" if self._run_is_live(msg.stage, msg.run_id) else ""
         self.query_one("#log", LogPane).show_lines([f"── {msg.stage} run {msg.run_id}{state} ──", *msg.lines])
         self.query_one("#progress", ProgressPanel).reset(msg.events, msg.result)
 
-    def _running(self, stage: str, run_id: str) -> bool:
+    def _run_is_live(self, stage: str, run_id: str) -> bool:
         st = self.project.stages.get(stage)
         return bool(st and st.run_id == run_id and st.status == "running")
 

@@ -18,6 +18,7 @@ match, ``w`` wrap, ``o`` the whole run log in ``$PAGER``, ``S`` save a copy.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 import threading
 import time
@@ -127,6 +128,7 @@ class LogPane(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ feeding
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._cv_context = contextvars.copy_context()  # Textual's active app/message pump for the timer
         self._update_title()
         if len(self.buffer):
             self._wake()
@@ -136,7 +138,7 @@ class LogPane(ScrollView, can_focus=True):
         if loop is None or loop.is_closed():
             return  # not mounted yet: on_mount flushes what is there
         try:
-            loop.call_soon_threadsafe(self._wake)
+            loop.call_soon_threadsafe(self._wake, context=self._cv_context)
         except RuntimeError:
             pass  # the app is closing
 

@@ -13,6 +13,7 @@ status` and `tao-tui progress --summary` print. What only the app adds:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 
@@ -105,6 +106,7 @@ class ProgressPanel(Horizontal):
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._cv_context = contextvars.copy_context()  # Textual's active app/message pump for the timer
 
     # ------------------------------------------------------------------ input
     def reset(self, events: list[ProgressEvent] | None = None, result: str | None = None) -> None:
@@ -132,7 +134,7 @@ class ProgressPanel(Horizontal):
             self._pending.extend(events)
         if wake and self._loop is not None:
             try:
-                self._loop.call_soon_threadsafe(self._wake)
+                self._loop.call_soon_threadsafe(self._wake, context=self._cv_context)
             except RuntimeError:
                 pass
 
