@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 
 class UnlockConfirm(ModalScreen[bool]):
@@ -52,6 +52,7 @@ class UnlockConfirm(ModalScreen[bool]):
             with Horizontal(id="unlock-buttons"):
                 yield Button("Cancel", id="unlock-cancel", variant="primary")
                 yield Button("Unlock", id="unlock-yes", variant="error")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#unlock-cancel", Button).focus()  # the safe choice is the default

@@ -170,7 +170,7 @@ class ParamTable(DataTable):
 class ParamInput(Input):
     """The in-place editor of the selected value (shown only while editing)."""
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS = [Binding("enter", "submit", "save"), Binding("escape", "cancel", "cancel")]
 
     def action_cancel(self) -> None:
         self.query_ancestor(ParamTree).cancel_edit()
@@ -422,6 +422,9 @@ class ParamTree(Vertical):
         self.query_one("#param-detail").add_class("tall")
         inp.focus()
         inp.cursor_position = len(inp.value)
+        table = self.query_one(ParamTable)
+        # the editor takes rows from the table: keep the row being edited in sight
+        self.call_after_refresh(table.move_cursor, row=table.cursor_row, scroll=True)
         self._detail("[dim]Enter saves · Escape cancels[/]\n" + self.describe(row))
 
     def cancel_edit(self) -> None:
