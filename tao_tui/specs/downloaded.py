@@ -156,3 +156,25 @@ def _param(spec: str, path: str, kind: str, typ: str, value: Any, lo: float | No
     return SafeParamDef(
         spec=spec, path=path, kind=kind, type=typ, default=value, help=_HELP[kind].format(path=path), min=lo
     )
+
+
+def download_note(project: Any) -> str:
+    """The line the wizard and ``tao-tui status`` show for a ``specs: download`` project (anything with
+    ``network``, ``tao_version`` and ``root``): before download_specs ran, that NVIDIA ships the specs
+    inside the container and what appears after; afterwards, stages whose spec NVIDIA did not ship
+    (left out). "" for other projects and when nothing is worth saying."""
+    from tao_tui.specs.netdef import load_network
+
+    net = load_network(project.network, version=getattr(project, "tao_version", None))
+    if net.specs != "download":
+        return ""
+    folder = nvidia_specs_dir(project.root)
+    if not downloaded_files(folder):
+        return (
+            "NVIDIA ships these specs inside the container: run download_specs to fetch them into "
+            f"{folder}; the other stages and their parameters appear once it has run"
+        )
+    missing = missing_stage_specs(net, folder)
+    if missing:
+        return f"left out: NVIDIA's download_specs wrote no spec for {', '.join(missing)}"
+    return ""

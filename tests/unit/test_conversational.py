@@ -190,3 +190,19 @@ def test_project_reloads_with_the_downloaded_pipeline(tmp_path):
         "tao n_gram dataset_convert source_data_dir=/workspace/tao-experiments/data "
         "'extension=*.txt' target_data_dir=/workspace/tao-experiments/results/dataset_convert/converted"
     )
+
+
+def test_the_download_step_is_said_plainly(tmp_path):
+    from tao_tui.specs.downloaded import download_note
+
+    project = create_project(tmp_path / "p", "spectro_gen", tao_version="4.0.1")
+    assert download_note(project).startswith("NVIDIA ships these specs inside the container")
+    _download(project.root, "spectro_gen")
+    assert download_note(project) == ""
+    (project.root / NVIDIA_SPECS_DIR / "pitch_stats.yaml").unlink()
+    assert (
+        download_note(project)
+        == "left out: NVIDIA's download_specs wrote no spec for pitch_stats (pitch_stats.yaml)"
+    )
+    vision = create_project(tmp_path / "v", "detectnet_v2")
+    assert download_note(vision) == ""
