@@ -42,46 +42,7 @@ def test_project_snapshot(snap_compare, project, size):
     assert snap_compare(TaoTuiApp(project=project), terminal_size=size, press=["down"])
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
-def test_parameters_snapshot(snap_compare, project, size):
-    async def show_params(pilot):
-        pilot.app.screen.query_one("#tabs").active = "tab-params"
-        await pilot.pause()
-        pilot.app.screen.query_one("#params").focus()
-
-    assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=show_params, press=["down", "down"])
-
-
-async def test_edit_safe_value_and_refuse_locked_one(project):
-    app = TaoTuiApp(project=project)
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = app.screen
-        screen.query_one("#tabs").active = "tab-params"
-        await pilot.pause()
-        table = screen.query_one("#params")
-        rows = screen._rows
-        epochs = next(i for i, r in enumerate(rows) if r.path == "training_config.num_epochs")
-        table.move_cursor(row=epochs)
-        table.focus()
-        await pilot.press("e")
-        inp = screen.query_one("#param-input")
-        assert inp.value == "120"
-        inp.value = "0"
-        await pilot.press("enter")
-        await pilot.pause()
-        assert "between 1 and 500" in str(screen.query_one("#param-msg").render())
-        inp.value = "150"
-        inp.focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert "saved" in str(screen.query_one("#param-msg").render())
-        locked = next(i for i, r in enumerate(screen._rows) if r.state == "locked")
-        table.move_cursor(row=locked)
-        await pilot.press("e")
-        assert "locked at NVIDIA's default" in str(screen.query_one("#param-msg").render())
-    spec = (project / "specs" / "detectnet_v2_train_resnet18_kitti.txt").read_text()
-    assert "num_epochs: 150" in spec
-    assert Project.load(project).params["detectnet_v2_train_resnet18_kitti.txt:training_config.num_epochs"] == "150"
+# The Parameters tab: tests/ui/test_params_tree.py (Pilot) and test_params_snapshots.py.
 
 
 async def test_copy_shows_the_exact_command(project):
