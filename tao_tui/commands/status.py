@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
                           "stages": rows}, indent=2))
         return 0
     print(f"{project.network} · TAO {project.tao_version} · {project.image}")
+    from tao_tui.specs.downloaded import download_note
+
+    if note := download_note(project):  # conversational: NVIDIA's specs come out of the container
+        print(f"  {note}")
     if mapping is not None:
         print(f"  classes: {format_classes(mapping)}")
     for r in rows:
