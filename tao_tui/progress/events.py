@@ -146,7 +146,7 @@ def _to_int(value: object) -> int | None:
     return int(number)
 
 
-_DAY_CACHE: dict[str, int] = {}
+_MINUTE_CACHE: dict[str, int] = {}
 
 
 def line_time(line: str) -> float | None:
@@ -155,17 +155,20 @@ def line_time(line: str) -> float | None:
     UTC: only differences are used). None when the line does not start with one."""
     if line[4:5] != "-" or line[13:14] != ":" or line[10:11] not in ("T", " "):
         return None
-    day = _DAY_CACHE.get(line[:10])
+    minute = line[:16]
+    base = _MINUTE_CACHE.get(minute)
     try:
-        if day is None:
+        if base is None:
             import calendar
 
-            day = calendar.timegm((int(line[:4]), int(line[5:7]), int(line[8:10]), 0, 0, 0))
-            if len(_DAY_CACHE) > 64:
-                _DAY_CACHE.clear()
-            _DAY_CACHE[line[:10]] = day
-        return float(day + int(line[11:13]) * 3600 + int(line[14:16]) * 60 + int(line[17:19]))
-    except ValueError:
+            base = calendar.timegm(
+                (int(line[:4]), int(line[5:7]), int(line[8:10]), int(line[11:13]), int(line[14:16]), 0)
+            )
+            if len(_MINUTE_CACHE) > 4096:
+                _MINUTE_CACHE.clear()
+            _MINUTE_CACHE[minute] = base
+        return float(base + int(line[17:19]))
+    except (ValueError, OverflowError):
         return None
 
 

@@ -127,22 +127,9 @@ class ProgressParser(
         container printed it, or as the run log stores it (``<RFC3339Nano> <line>``); the events of
         a timestamped line carry its time (``ProgressEvent.time``, for the pace of training)."""
         events: list[ProgressEvent] = []
-        if self._mode is None and not _gate(line):
-            return events
-        self._feed(line, events)
-        if events and line[4:5] == "-":
-            key = line[:19]
-            if key != self._time_key:
-                self._time_key, self._time = key, line_time(line)
-            t = self._time
-            if t is not None:
-                for ev in events:
-                    if ev.time is None:
-                        ev.time = t
-        return events
-
-    def _feed(self, line: str, events: list[ProgressEvent]) -> None:
         if self._mode is None:
+            if not _gate(line):
+                return events
             # fast paths for the line shapes that dominate training output; they read the raw
             # line (engine timestamp, logger prefix and ESC[A remnants do not disturb the regex)
             if "\r" not in line:
@@ -158,25 +145,39 @@ class ProgressParser(
                         and line.startswith(last, pos)
                         and not line[pos + len(last) : pos + len(last) + 1].isdecimal()
                     ):
-                        return
+                        return events
                     m = _TF_STEP_SEARCH(line)
                     if m is not None:
                         self._tf_step(m.group(0), m.groups(), events)
-                        return
+                        return self._stamp(line, events) if events else events
                 elif "%" in line and "%|" in line:  # the one-character test is a memchr
                     if "Epoch " in line:
                         if self._bar(line, events, 0):
-                            return
+                            return self._stamp(line, events) if events else events
                     else:  # Validation/test/predict bars are not training steps
                         m = _TQDM_END_SEARCH(line)
                         if m is not None and not line[m.end() :].replace("\x1b[A", "").strip():
-                            return
+                            return events
                 elif "Samples / sec: " in line:
                     m = _SAMPLES_SEARCH(line)
                     if m is not None:
                         self._samples(line, m, events)
-                        return
+                        return self._stamp(line, events) if events else events
         self._handle(_clean(line), events, 0)
+        return self._stamp(line, events) if events else events
+
+    def _stamp(self, line: str, events: list[ProgressEvent]) -> list[ProgressEvent]:
+        """Set ``time`` on ``events`` from the timestamp ``line`` starts with (if any)."""
+        if line[4:5] == "-" and line[13:14] == ":":
+            key = line[:19]
+            if key != self._time_key:
+                self._time_key, self._time = key, line_time(line)
+            t = self._time
+            if t is not None:
+                for ev in events:
+                    if ev.time is None:
+                        ev.time = t
+        return events
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
         """Events completed by a batch of console lines (same as ``feed_line`` on each)."""
@@ -313,8 +314,9 @@ class ProgressParser(
             self._ap_loss = None
             self._set_mode("apblock")
             return
-        if "Validation loss" in line:  # after the AP table (handled there), or on its own
-            m = _VAL_LOSS.search(line)
+        first = stripped[:1]  # the checks below look at the start of the line only
+        if first == "V" and stripped.startswith("Validation loss"):  # after an AP table, or alone
+            m = _VAL_LOSS.match(stripped)
             if m is not None:
                 value = _to_float(m.group(1))
                 if value is not None:
@@ -322,36 +324,36 @@ class ProgressParser(
                         ProgressEvent("kpi", kpi={"validation_loss": value}, message=_clip(stripped))
                     )
                 return
-        if "f1-score" in line and _REPORT_HEADER.match(stripped):  # scikit-learn's report
+        if first == "p" and _REPORT_HEADER.match(stripped):  # scikit-learn's report
             self._report = {}
             self._set_mode("report")
             return
-        if stripped.startswith("Evaluation ") and ":" in stripped:
+        if first == "E" and stripped.startswith("Evaluation ") and ":" in stripped:
             m = _EVAL_METRIC.match(stripped)
             if m is not None:
                 ev = eval_metric_event(m)
                 if ev is not None:
                     events.append(ev)
                 return
-        if "Error in object" in line:  # dataset_convert drops an inverted box
-            m = _SKIPPED_OBJECT.search(line)
-            if m is not None:
-                self._skipped += 1
-                name = m.group(2)
-                if name not in self._skipped_files and len(self._skipped_files) < 100:
-                    self._skipped_files.append(name)
-                return
         # stage done
         if (
             ("omplete" in line and _done_omplete(line))
             or ("ucces" in line and _done_ucces(line))
             or ("xport" in line and _done_xport(line))
-            or ("aken to run" in line and _time_taken_end(line))
+            or (first == "T" and _time_taken_end(stripped))
         ):
             self._stage_done(_clip(stripped), events)
             return
         # errors on ordinary lines (tracebacks are collected as a block, see _in_traceback)
         if _maybe_error(line):
+            if "Error in object" in line:  # dataset_convert drops an inverted box
+                m = _SKIPPED_OBJECT.search(line)
+                if m is not None:
+                    self._skipped += 1
+                    name = m.group(2)
+                    if name not in self._skipped_files and len(self._skipped_files) < 100:
+                        self._skipped_files.append(name)
+                    return
             rule = match_error(line)
             if rule is not None and (rule.standalone or "rror" in line):
                 self._emit_error(rule, stripped, events)

@@ -26,9 +26,8 @@ _TIME_TAKEN = "Time taken to run"
 
 
 def _time_taken_end(line: str) -> bool:
-    """``line`` is TF1's "Time taken to run <module>:main: <duration>" (any module)."""
-    pos = line.find(_TIME_TAKEN)
-    return pos >= 0 and ":main" in line[pos:]
+    """``line`` (logger prefix removed) is TF1's "Time taken to run <module>:main: <duration>"."""
+    return line.startswith(_TIME_TAKEN) and ":main" in line
 
 
 def _any_in(phrases) -> object:
