@@ -39,6 +39,9 @@ MAX_COCO_FILE_CHECKS = 2000  # COCO file_names checked on disk
 PROGRESS_INTERVAL_S = 0.05  # on_progress at most ~20 times a second
 KITTI_FIELDS = 15
 
+# KITTI's "DontCare" labels mark regions where objects were not labelled (KITTI object devkit readme):
+# not a class to train, so never prefilled in a mapping nor required in one
+IGNORED_CLASSES = ("dontcare",)
 KITTI_PAIRS = (("image_2", "label_2"), ("images", "labels"))
 ACCEPTED_KITTI = (
     "training/image_2 + training/label_2",
@@ -125,6 +128,9 @@ class DatasetScan:
         if self.classes:
             per = ", ".join(f"{name} {count}" for name, count in self.class_counts())
             lines.append(f"  objects per class: {per}")
+            ignored = [n for n in IGNORED_CLASSES if n in self.classes] if self.format == "kitti" else []
+            if ignored:
+                lines.append(f"  {', '.join(ignored)}: regions KITTI marks as not labelled, not a class to train")
             written = sorted(n for n in self.raw_names if n not in self.classes)
             if written:
                 lines.append(f"  written in the labels as: {', '.join(written)} (TAO lower-cases them)")
@@ -636,8 +642,10 @@ def data_format(network: str) -> str:
 
 def default_mapping(scan: DatasetScan) -> list[tuple[str, str]]:
     """Each labelled class, lower-cased (as TAO reads it), mapped to itself; most objects first
-    (ties by name). [] when the scan found no objects."""
-    return [(name, name) for name, _ in scan.class_counts()]
+    (ties by name); KITTI's ``dontcare`` regions left out (IGNORED_CLASSES). [] when the scan found
+    no objects."""
+    skip = IGNORED_CLASSES if scan.format != "coco" else ()
+    return [(name, name) for name, _ in scan.class_counts() if name not in skip]
 
 
 # the conversational (NeMo) formats: tao_tui/dataset_nemo.py (imported last: it builds on DatasetScan)

@@ -14,6 +14,7 @@ import shlex
 from pathlib import Path
 
 from tao_tui.dataset import (  # noqa: F401 - re-exported: the dataset scan lives in tao_tui.dataset
+    IGNORED_CLASSES,
     IMAGE_EXTS,
     MAX_LABEL_FILES,
     DatasetScan,
@@ -102,25 +103,26 @@ def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]], *, trains: 
     # a sampled scan may have missed a rare class: absence is then only a warning
     absent_level = "warn" if scan.sampled else level
     out: list[Finding] = []
+    kitti = scan.format != "coco"
+    fold = str.lower if kitti else str  # TAO lower-cases KITTI names; COCO categories match as written
     labelled = scan.classes
     nvidia_sources = {s for s, _ in (nvidia_default or [])}
     suggestion = suggest_mapping(scan, mapping)
     where = f" --project {shlex.quote(str(project_root))}" if project_root else ""
     fix_cmd = f"tao-tui set --classes {shlex.quote(format_classes(suggestion))}{where}" if suggestion else None
-    capitals = [n for pair in mapping for n in pair if n != n.lower()]
+    capitals = [n for pair in mapping for n in pair if n != n.lower()] if kitti else []
     if capitals:
-        out.append(Finding(level if trains else "fail",
-                           f"class '{capitals[0]}' has capitals: TAO lower-cases label names, so it never matches "
-                           "and that class trains to 0 mAP", fix_cmd or f"use '{capitals[0].lower()}'"))
+        out.append(Finding(level, f"class '{capitals[0]}' has capitals: TAO lower-cases label names, so it never "
+                                  "matches and that class trains to 0 mAP", fix_cmd or f"use '{capitals[0].lower()}'"))
     if not labelled:
         return out
-    absent = [s for s, _ in mapping if s.lower() not in labelled]
+    absent = [s for s, _ in mapping if fold(s) not in labelled]
     if absent:
         nv = [s for s in absent if s in nvidia_sources]
         other = [s for s in absent if s not in nvidia_sources]
         if nv:
             out.append(Finding("warn", f"NVIDIA's default classes {', '.join(nv)} are not in your labels "
-                                       "(they come from NVIDIA's KITTI example)",
+                                       "(they come from NVIDIA's example dataset)",
                                fix_cmd or "map your own classes with --classes"))
         for s in other:
             out.append(Finding("warn", f"class '{s}' of the mapping is not in any label file",
@@ -128,12 +130,13 @@ def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]], *, trains: 
     targets: dict[str, list[str]] = {}
     for s, t in mapping:
         targets.setdefault(t, []).append(s)
-    empty = [t for t, srcs in targets.items() if not any(s.lower() in labelled for s in srcs)]
+    empty = [t for t, srcs in targets.items() if not any(fold(s) in labelled for s in srcs)]
     if empty:
         out.append(Finding(absent_level, f"target classes {', '.join(empty)} get no labelled objects (no label "
                                          f"maps to them): the model would learn classes it never sees",
                            fix_cmd or "map at least one labelled class to each target"))
-    unmapped = sorted(set(labelled) - {s.lower() for s, _ in mapping}, key=lambda n: (-labelled[n], n))
+    ignored = set(IGNORED_CLASSES) if kitti else set()
+    unmapped = sorted(set(labelled) - {fold(s) for s, _ in mapping} - ignored, key=lambda n: (-labelled[n], n))
     if unmapped:
         counts = ", ".join(f"{n} ({labelled[n]} objects)" for n in unmapped[:5])
         more = f" and {len(unmapped) - 5} more" if len(unmapped) > 5 else ""

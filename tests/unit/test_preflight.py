@@ -245,3 +245,27 @@ def test_image_extension_the_spec_reads_must_exist(tmp_path):
                  str(data), "--classes", "forklift:forklift,person:person,pallet:pallet", "--yes"]) == 0
     fails = [f for f in preflight_stage(Project.load(root), "dataset_convert") if f.level == "fail"]
     assert any("reads only *.png images" in f.what and "(it has .jpg)" in f.what for f in fails)
+
+
+def test_kitti_dontcare_is_never_a_class_to_map(tmp_path):
+    """Real KITTI labels hold DontCare regions: not prefilled, not required in the mapping."""
+    from tao_tui.dataset import default_mapping
+    from tests.datasets import make_kitti
+
+    scan = scan_kitti(make_kitti(tmp_path / "d", classes=("Car", "DontCare"), n=4))
+    assert scan.classes["dontcare"] == 4
+    assert default_mapping(scan) == [("car", "car")]
+    assert check_classes(scan, [("car", "car")], trains=True) == []
+    assert "dontcare: regions KITTI marks as not labelled" in "\n".join(scan.summary_lines())
+
+
+def test_coco_categories_match_as_written(tmp_path):
+    from tao_tui.dataset import scan_dataset
+    from tests.datasets import make_coco
+
+    scan = scan_dataset(make_coco(tmp_path / "c", categories=("Forklift", "person"), n=4))
+    assert dict(scan.classes) == {"Forklift": 2, "person": 2}
+    assert check_classes(scan, [("Forklift", "Forklift"), ("person", "person")], trains=True) == []
+    fails = [f for f in check_classes(scan, [("forklift", "forklift"), ("person", "person")], trains=True)
+             if f.level == "fail"]
+    assert any("Forklift (2 objects) are not in the class mapping" in f.what for f in fails)
