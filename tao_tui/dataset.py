@@ -71,7 +71,7 @@ class Finding:
 class Problem:
     """One *kind* of problem in a dataset, counted: ``count`` occurrences, one ``example``."""
 
-    kind: str  # bad_fields, not_numeric, inverted_box, no_label, no_image, capitalised, mixed_ext, bad_json, ...
+    kind: str  # bad_fields, yolo_lines, not_numeric, inverted_box, no_label, no_image, capitalised, mixed_ext, bad_json, ...
     level: str  # fail | warn
     count: int
     example: str  # a file (and line) that shows it, relative to the dataset folder
@@ -356,7 +356,10 @@ def _scan_kitti(root, pairs, words, on_progress, cancel) -> DatasetScan:
             if not parts:
                 continue
             if len(parts) != KITTI_FIELDS:
-                kinds.add("bad_fields", f"{rel} line {n} has {len(parts)} fields")
+                if len(parts) == 5 and parts[0].isdigit():
+                    kinds.add("yolo_lines", f"{rel} line {n}: '{line.strip()[:60]}'")
+                else:
+                    kinds.add("bad_fields", f"{rel} line {n} has {len(parts)} fields")
                 continue
             name = parts[0]
             raw[name] += 1
@@ -413,6 +416,9 @@ _KITTI_TEXT = {
                    "write: class truncated occluded alpha x1 y1 x2 y2 h w l x y z rot_y; a 16th field is usually "
                    "a score column from a detector's output, and a class name with a space splits into two "
                    "fields (write traffic_sign)"),
+    "yolo_lines": ("fail", "label lines look like YOLO labels (class id, x y w h as fractions), not KITTI",
+                   "convert them to KITTI: class name, 0 0 0, then x1 y1 x2 y2 in pixels, then 7 zeros "
+                   "(15 fields a line)"),
     "not_numeric": ("fail", "label lines whose box (fields 5-8) is not 4 numbers",
                     "write the box as x1 y1 x2 y2 in pixels, e.g. 587.01 173.33 614.12 200.12"),
     "inverted_box": ("warn", "boxes with x1>=x2 or y1>=y2: TAO's dataset_convert drops them silently",

@@ -131,3 +131,12 @@ def test_default_mapping_and_data_format(tmp_path):
     assert data_format("detectnet_v2") == "kitti" and data_format("yolo_v4_tiny") == "kitti"
     assert data_format("dino") == "coco" and data_format("classification_tf2") == "image_folders"
     assert data_format("no_such_net") == "other"
+
+
+def test_yolo_labels_are_named_as_such(tmp_path):
+    root = make_kitti(tmp_path / "d", classes=("car",), n=2, layout="images")
+    (root / "labels/000000.txt").write_text("0 0.5 0.5 0.2 0.3\n1 0.1 0.1 0.05 0.05\n")
+    scan = scan_dataset(root)
+    yolo = scan.problem("yolo_lines")
+    assert yolo.level == "fail" and yolo.count == 2 and "labels/000000.txt line 1" in yolo.example
+    assert "15 fields" in yolo.fix and scan.problem("bad_fields") is None
