@@ -78,6 +78,8 @@ _TEXT = {  # kind -> (level, what, fix)
     "no_pair": ("fail", "text files without their labels file (or the other way round)",
                 "name them text_<split>.txt and labels_<split>.txt"),
     "label_range": ("fail", "ids beyond the dictionary file", "use ids listed in dict.intents.csv / dict.slots.csv"),
+    "no_files": ("warn", "folders without the network's data files (fine when dataset_convert makes them)",
+                 "run dataset_convert on your raw data, or put the data files at the folder's top"),
     "truncated": ("warn", "files read only in part (too many lines)", "the counts cover the part read"),
 }  # fmt: skip
 
@@ -348,12 +350,8 @@ def scan_nemo(
         files = [p for pair in pairs for p in pair]
     else:
         files = scan_intent_slot(root, scan, kinds)
-    if not files:
-        raise UserError(
-            f"no {NEMO_FORMAT_WORDS[fmt]} found in {root}",
-            "put the data files at the folder's top",
-            field="dataset",
-        )
+    if not files:  # raw data that NVIDIA's dataset_convert turns into this format (e.g. an4), or a mistake
+        kinds.add("no_files", str(root))
     scan.splits = [_rel(p, root) for p in files]
     scan.labels = scan.read = len(files)
     if on_progress is not None:

@@ -255,7 +255,9 @@ def _dataset_step(q, net, answers):
     if not text:
         print("no dataset now: set it later with `tao-tui set --dataset DIR --project DIR`")
         return None
-    if fmt not in ("kitti", "coco"):
+    from tao_tui.dataset_nemo import NEMO_FORMATS  # conversational: manifests, TSV, text+labels
+
+    if fmt not in ("kitti", "coco", *NEMO_FORMATS):
         path = Path(text).expanduser()
         if not path.is_dir():
             print(f"error: dataset: {text} is not a folder\n  fix: give the folder that holds your images")

@@ -96,3 +96,10 @@ def test_empty_folder_names_every_format(tmp_path):
     with pytest.raises(UserError) as err:
         scan_nemo(tmp_path)
     assert err.value.field == "dataset" and "manifests" in err.value.fix
+
+
+def test_raw_data_for_dataset_convert_is_a_warning_not_a_failure(tmp_path):
+    (tmp_path / "an4" / "wav").mkdir(parents=True)  # the raw an4 layout, before dataset_convert
+    scan = scan_dataset(tmp_path / "an4", fmt="asr_manifest")
+    assert [(p.kind, p.level) for p in scan.problems] == [("no_files", "warn")]
+    assert scan.images == 0 and "dataset_convert" in scan.problems[0].fix

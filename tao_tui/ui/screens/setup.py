@@ -407,7 +407,9 @@ class SetupScreen(Screen):
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self._scan_progress, done, total)
 
-        fmt = self._format if self._format in ("kitti", "coco") else None
+        from tao_tui.dataset_nemo import NEMO_FORMATS  # conversational: manifests, TSV, text+labels
+
+        fmt = self._format if self._format in ("kitti", "coco", *NEMO_FORMATS) else None
         try:
             scan = scan_dataset(Path(text).expanduser(), fmt=fmt, on_progress=progress, cancel=self._cancel)
         except TaoTuiError as err:
