@@ -115,8 +115,15 @@ class DatasetScan:
 
     def summary_lines(self) -> list[str]:
         """The dataset summary `tao-tui doctor --project` prints and the wizard shows (plain text lines)."""
-        kind = {"kitti": "KITTI", "coco": "COCO"}.get(self.format or "", "no recognised layout")
-        lines = [f"dataset {self.root} ({kind}: {self.layout})" if self.layout else f"dataset {self.root} ({kind})"]
+        if self.format is None:  # nothing recognised (pre-flight keeps the reason as a finding)
+            lines = [f"dataset {self.root}: no accepted layout found"]
+            for f in self.findings:
+                lines.append(f"  {f.level.upper()} {f.what}")
+                if f.fix:
+                    lines.append(f"       fix: {f.fix}")
+            return lines
+        kind = {"kitti": "KITTI", "coco": "COCO"}[self.format]
+        lines = [f"dataset {self.root} ({kind}: {self.layout})"]
         if self.splits:
             lines.append(f"  splits: {', '.join(self.splits)}")
         unit = "label files" if self.format == "kitti" else "annotations"

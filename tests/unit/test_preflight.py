@@ -269,3 +269,10 @@ def test_coco_categories_match_as_written(tmp_path):
     fails = [f for f in check_classes(scan, [("forklift", "forklift"), ("person", "person")], trains=True)
              if f.level == "fail"]
     assert any("Forklift (2 objects) are not in the class mapping" in f.what for f in fails)
+
+
+def test_summary_of_a_dataset_with_no_layout_says_why(tmp_path):
+    (tmp_path / "d" / "pics").mkdir(parents=True)
+    lines = "\n".join(scan_kitti(tmp_path / "d").summary_lines())
+    assert "no accepted layout found" in lines and "FAIL no KITTI dataset layout" in lines
+    assert "training/image_2 + training/label_2" in lines and "problems: none" not in lines
