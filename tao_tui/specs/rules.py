@@ -335,7 +335,12 @@ def _interval_overruns(docs: dict[str, Any], order: list[str]) -> Iterator[tuple
                 intervals.append((parents, name, path, value))
         if not lengths:
             continue
+        units = {path.rsplit(".", 1)[0] if "." in path else "": value for path, value in leaves
+                 if path.rsplit(".", 1)[-1] == "checkpoint_interval_unit"}
         for parents, name, path, value in intervals:
+            section = path.rsplit(".", 1)[0] if "." in path else ""
+            if name == "checkpoint_interval" and str(units.get(section, "epoch")).lower() in ("step", "steps", "iter"):
+                continue  # counted in steps (TAO 7 dinov3: checkpoint_interval_unit: step), not epochs
             _, lname, lpath, length = max(lengths, key=lambda entry, p=parents: _shared(entry[0], p))
             if value > length:
                 yield spec_name, path, name, value, length, lname, lpath
@@ -362,10 +367,12 @@ def fit_intervals(net_def: Any, docs: dict[str, Any]) -> list[str]:
     """Lower every *locked* interval (checkpoint/validation period, first validation epoch) that is
     longer than the training the user asked for to that length (pitfall S11: a beginner lowers the
     epochs; the intervals are NVIDIA's and not theirs to edit). Returns one notice per change."""
-    safe = {(p.spec, p.path) for p in getattr(net_def, "safe_params", ())}
+    # a safe interval still at NVIDIA's default is lowered too (TAO 7 marks intervals `popular`, and
+    # NVIDIA's visual_changenet template checkpoints every 200 epochs of 100)
+    safe = {(p.spec, p.path): p.default for p in getattr(net_def, "safe_params", ())}
     notices = []
     for spec_name, path, _name, value, length, _lname, lpath in list(_interval_overruns(docs, _ordered(net_def, docs))):
-        if (spec_name, path) in safe:
+        if (spec_name, path) in safe and value != safe[(spec_name, path)]:
             continue  # the user's own value: check() reports it
         docs[spec_name].set(path, length)
         notices.append(f"{spec_name}: {path} lowered from {value} to {length} to fit {lpath} = {length}")

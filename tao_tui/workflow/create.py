@@ -31,10 +31,13 @@ CLASSES_KINDS = ("classes",)
 
 def default_tao_version(network: str) -> tuple[str, str | None]:
     """The newest TAO version whose catalog has ``network`` (its launcher task), and its image."""
-    from tao_tui.catalog import known_versions, load_catalog, tao_version_tuple
+    from tao_tui.catalog import known_versions, launcher_versions, load_catalog, tao_version_tuple
 
     task = load_network(network).task_name
-    for version in sorted(known_versions(), key=tao_version_tuple, reverse=True):
+    # a launcher version first (TAO 7's `docker run` jobs are chosen with --tao-version 7.x), then TAO 7
+    newest_first = sorted(launcher_versions(), key=tao_version_tuple, reverse=True)
+    newest_first += [v for v in sorted(known_versions(), key=tao_version_tuple, reverse=True) if v not in newest_first]
+    for version in newest_first:
         cat = load_catalog(version)
         if any(n.name == task for n in cat.networks):
             return cat.version, cat.network(task).image
@@ -145,6 +148,10 @@ def render_with_provenance(
                 docs[spec].set(path, value)
                 rewrites[f"{spec}:{canonical_path(path)}"] = Rewrite("feed", f"from {stage_id}'s output", value)
 
+    if net.cli == "contract":  # TAO 7: the GPU count goes in the spec, at the contract's gpu_spec_key
+        from tao_tui.workflow.tao7 import apply_gpus
+
+        apply_gpus(project, net, docs)
     before = _snapshot(docs)
     project.notices = rules.fit_intervals(net, docs)
     if project.notices:
@@ -325,11 +332,11 @@ def create_project(
             "pick another --dir, or open it with `tao-tui --project DIR`",
             field="--dir",
         )
-    net = load_network(network)
     if tao_version is None:
         tao_version, cat_image = default_tao_version(network)
     else:
         cat_image = image_for(network, tao_version)
+    net = load_network(network, version=tao_version)  # TAO 7: the definition generated from the contract
     if dataset:
         dataset = _dataset_dir(dataset)
     project = Project(
