@@ -141,6 +141,11 @@ class ParamTable(DataTable):
         Binding("d", "diff", "diff vs NVIDIA"),
     ]
 
+    def on_resize(self) -> None:
+        # the editor opening below (or a smaller terminal) takes rows: keep the selected row in sight
+        if self.row_count and self.cursor_row is not None:
+            self.call_after_refresh(self.move_cursor, row=self.cursor_row, scroll=True)
+
     def action_activate(self) -> None:
         self.parent_tree.activate()
 
