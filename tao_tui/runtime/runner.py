@@ -253,6 +253,10 @@ class StageRunner:
         run id, so a crash between the two is found again), then creates and starts it."""
         stage = self.pipe.stage(stage_id)
         image = self.image()
+        if self.pipe.net.cli == "contract":  # TAO 7: deploy actions run in the release's deploy image
+            from tao_tui.workflow.tao7 import stage_image
+
+            image = stage_image(self.pipe, stage_id) or image
         if pull:
             self.engine.pull(image, on_pull)  # outside the lock: it can take an hour
         with stage_lock(self.project.runs_dir, stage_id):

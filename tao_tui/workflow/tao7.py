@@ -76,8 +76,16 @@ class ContractCommand(StageCommand):
 
 
 def stage_image(pipe: Pipeline, stage_id: str) -> str | None:
-    """The image a stage runs in: its own (TAO 7 deploy actions: ``...-deploy``), else the project's."""
-    return pipe.stage(stage_id).image or pipe.project.image
+    """The image a stage runs in: its own (TAO 7 deploy actions: ``...-deploy``, from the contract)
+    while the project uses the release's image; the project's image when the user chose another one
+    (``--image``: every stage runs in it) or the stage names none."""
+    from tao_tui.catalog import contract_skill
+
+    own = pipe.stage(stage_id).image
+    row = contract_skill(pipe.net.name, pipe.project.tao_version) or {}
+    if own and (not pipe.project.image or pipe.project.image == row.get("image")):
+        return own
+    return pipe.project.image
 
 
 def build_contract_command(pipe: Pipeline, stage_id: str, tokens: tuple[str, ...] = ()) -> ContractCommand:
