@@ -107,8 +107,10 @@ class DatasetScan:
         return sum(self.classes.values())
 
     def class_counts(self) -> list[tuple[str, int]]:
-        """(class, objects) most objects first, ties by name (the order of :func:`default_mapping`)."""
-        return sorted(self.classes.items(), key=lambda kv: (-kv[1], kv[0]))
+        """(class, objects) most objects first; ties in the order the labels first name them (files read
+        in name order), so a table prefilled from it lists classes as the dataset does. The order of
+        :func:`default_mapping`."""
+        return sorted(self.classes.items(), key=lambda kv: -kv[1])
 
     def problem(self, kind: str) -> Problem | None:
         return next((p for p in self.problems if p.kind == kind), None)
@@ -655,7 +657,7 @@ def data_format(network: str) -> str:
 
 def default_mapping(scan: DatasetScan) -> list[tuple[str, str]]:
     """Each labelled class, lower-cased (as TAO reads it), mapped to itself; most objects first
-    (ties by name); KITTI's ``dontcare`` regions left out (IGNORED_CLASSES). [] when the scan found
+    (ties in the order the labels first name them); KITTI's ``dontcare`` regions left out (IGNORED_CLASSES). [] when the scan found
     no objects."""
     skip = IGNORED_CLASSES if scan.format != "coco" else ()
     return [(name, name) for name, _ in scan.class_counts() if name not in skip]

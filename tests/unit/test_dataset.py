@@ -127,7 +127,7 @@ def test_default_mapping_and_data_format(tmp_path):
     root = make_kitti(tmp_path / "d", classes=("Forklift", "Person", "Pallet"), n=3)
     (root / "training/label_2/000000.txt").write_text(kitti_line("Pallet") + "\n" + kitti_line("Pallet") + "\n")
     scan = scan_dataset(root)
-    assert default_mapping(scan) == [("pallet", "pallet"), ("forklift", "forklift"), ("person", "person")]
+    assert default_mapping(scan) == [("pallet", "pallet"), ("person", "person"), ("forklift", "forklift")]  # ties: first named
     assert data_format("detectnet_v2") == "kitti" and data_format("yolo_v4_tiny") == "kitti"
     assert data_format("dino") == "coco" and data_format("classification_tf2") == "image_folders"
     assert data_format("no_such_net") == "other"

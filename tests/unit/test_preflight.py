@@ -81,7 +81,7 @@ def test_a_mapping_that_misses_the_labels_fails_a_stage_that_trains(tmp_path):
         text = "\n".join(str(f) for f in fails)
         assert "labels forklift (2 objects), pallet (2 objects), person (2 objects) are not in the class mapping" in text
         assert "target classes car, cyclist, pedestrian get no labelled objects" in text
-        assert f"tao-tui set --classes 'forklift:forklift, pallet:pallet, person:person' --project '{root}'" in text
+        assert f"tao-tui set --classes 'forklift:forklift, person:person, pallet:pallet' --project '{root}'" in text
     convert = preflight_stage(project, "dataset_convert")
     assert not [f for f in convert if f.level == "fail" and "class" in f.what]
     nvidia = [f for f in convert if "NVIDIA's default classes" in f.what]

@@ -55,7 +55,7 @@ def test_plain_set_up_writes_the_same_specs_as_new(tmp_path, monkeypatch, capsys
     root, key = drive(keys, prompts.new_project, questionary)
     assert root == tmp_path / "plain" and key is None
     out = capsys.readouterr().out
-    assert "objects per class: forklift 4, pallet 4, person 4" in out  # the scan's summary
+    assert "objects per class: forklift 4, person 4, pallet 4" in out  # the scan's summary
     assert "NVIDIA's example classes not in your labels are dropped: car, cyclist, pedestrian, person_sitting, van" in out
     assert main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "cli"), "--dataset", str(data),
                  "--classes", mapping, "--set", "training_config.batch_size_per_gpu=8",
@@ -78,8 +78,8 @@ def test_enter_keeps_every_shown_default(tmp_path, monkeypatch, capsys):
     from tao_tui.preflight import class_mapping_of
     from tao_tui.project import Project
 
-    assert class_mapping_of(Project.load(root)) == [("forklift", "forklift"), ("pallet", "pallet"),
-                                                    ("person", "person")]
+    assert class_mapping_of(Project.load(root)) == [("forklift", "forklift"), ("person", "person"),
+                                                    ("pallet", "pallet")]
 
 
 def test_a_bad_answer_is_refused_beside_the_question_and_asked_again(tmp_path, monkeypatch, capsys):
