@@ -100,6 +100,24 @@ class RunSpec:
     network: bool = True
     ulimits: dict[str, Any] | None = None
     entrypoint: list[str] | None = None
+    key: str | None = field(default=None, repr=False)  # replaces KEY_MARKER in argv inside the container
+
+
+KEY_MARKER = "@TAO_TUI_KEY@"
+# Reads the key from the container's stdin (the first line tao-tui writes after ``start``), puts
+# it where ``argv`` holds KEY_MARKER and execs TAO's command: the key is in no file, and never in
+# the container's stored config (Config.Cmd/Env/Labels). POSIX sh (dash in NVIDIA's images).
+KEY_WRAPPER = (
+    'IFS= read -r k || { echo "tao-tui: the encryption key did not arrive on stdin '
+    '(tao-tui stopped while starting the container); start the stage again" >&2; exit 125; }\n'
+    "for a do shift; case $a in *" + KEY_MARKER + "*) a=\"${a%%" + KEY_MARKER + "*}$k${a#*" + KEY_MARKER
+    + '}";; esac; set -- "$@" "$a"; done\nexec "$@"'
+)
+
+
+def key_command(argv: Sequence[str]) -> list[str]:
+    """``argv`` (holding KEY_MARKER where the key goes) wrapped in KEY_WRAPPER: ``sh -c WRAPPER``."""
+    return ["/bin/sh", "-c", KEY_WRAPPER, "tao-tui-key", *argv]
 
 
 @dataclass(frozen=True)
@@ -318,8 +336,12 @@ class Engine:
         self.check_mounts(spec.mounts, on_warning)
         self.ensure_image(spec.image)
 
+        with_key = spec.key is not None and any(KEY_MARKER in a for a in spec.argv)
+        if any(KEY_MARKER in a for a in spec.argv) and spec.key is None:
+            raise ValueError("argv holds the key marker but RunSpec.key is None")
         kwargs: dict[str, Any] = {
-            "command": list(spec.argv),
+            "command": key_command(spec.argv) if with_key else list(spec.argv),
+            "stdin_open": with_key,
             "detach": True,
             "labels": dict(spec.labels),
             "environment": dict(spec.env),
@@ -363,6 +385,10 @@ class Engine:
         except docker.errors.APIError as err:
             raise start_problem(spec, err, created=False) from err
         try:
+            if with_key:
+                # written and closed *before* start: the engine holds the line for the process, and a
+                # crash after this point cannot leave the wrapper waiting for its stdin forever
+                _send_line(self._open_stdin(container.id), spec.key or "")
             container.start()
         except Exception as err:
             with contextlib.suppress(Exception):
@@ -371,6 +397,12 @@ class Engine:
                 raise start_problem(spec, err, created=True) from err
             raise connection_problem(self.host, err) from err
         return str(container.id)
+
+    def _open_stdin(self, container_id: str) -> Any:
+        """An attached socket on the created (not yet started) container's stdin."""
+        return self.client.api.attach_socket(
+            container_id, params={"stdin": 1, "stdout": 0, "stderr": 0, "stream": 1}
+        )
 
     # ---------------------------------------------------------------- logs
 
@@ -749,3 +781,23 @@ def _info(c: Any) -> ContainerInfo:
         started_at=state.get("StartedAt"),
         finished_at=state.get("FinishedAt"),
     )
+
+
+def _send_line(sock: Any, text: str) -> None:
+    """Write ``text`` + newline to an attached stdin socket, then close it (the container's stdin
+    gets EOF: ``StdinOnce``). Unix socket (SocketIO), TCP/TLS socket or docker-py's SSH socket."""
+    data = text.encode("utf-8") + b"\n"
+    raw = getattr(sock, "_sock", sock)
+    try:
+        if hasattr(raw, "sendall"):
+            raw.sendall(data)
+        else:
+            sock.write(data)
+            sock.flush()
+        with contextlib.suppress(Exception):
+            raw.shutdown(1)  # SHUT_WR
+    finally:
+        with contextlib.suppress(Exception):
+            sock.close()
+        with contextlib.suppress(Exception):
+            raw.close()

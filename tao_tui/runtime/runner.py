@@ -290,7 +290,13 @@ class StageRunner:
             if status.exists():
                 status.rename(results / f"status.{int(time.time())}.json")
 
-            spec = self._run_spec(image, cmd.argv(key), _labels(self.project, stage_id, run_id))
+            # the key never enters the container's config: argv holds a marker, the key goes to the
+            # container's stdin (engine.KEY_WRAPPER)
+            from tao_tui.runtime.engine import KEY_MARKER
+
+            spec = self._run_spec(image, cmd.argv(KEY_MARKER if key else None),
+                                  _labels(self.project, stage_id, run_id))
+            spec.key = key or None
             record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
             atomic_write_json(run_dir / "run.json", record.__dict__)
             _fault("start:recorded")
