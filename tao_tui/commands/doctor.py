@@ -41,7 +41,14 @@ def _project_scan(root: str):
 def run(args: argparse.Namespace) -> int:
     from tao_tui.runtime.doctor import exit_code, run_checks
 
-    checks = run_checks()
+    project = None
+    if getattr(args, "project", None):
+        from tao_tui.project import Project
+
+        project = Project.load(args.project)
+    # a TAO 7 project: its release's and model's host minimums must hold (fail, not warn)
+    checks = run_checks(tao_version=project.tao_version if project else None,
+                        network=project.network if project else None)
     scan = None
     if getattr(args, "project", None):
         scan = _project_scan(args.project)

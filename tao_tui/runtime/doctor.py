@@ -9,7 +9,9 @@ from __future__ import annotations
 import getpass
 import grp
 import os
+import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,8 +49,15 @@ def run_checks(
     home: str | os.PathLike[str] | None = None,
     mounts_file: str | os.PathLike[str] | None = None,
     thresholds: Thresholds | None = None,
+    host_info: Callable[[], dict[str, str | None]] | None = None,
+    tao_version: str | None = None,
+    network: str | None = None,
 ) -> list[Check]:
-    """All checks, in the order a beginner hits the problems. Dependencies are injectable for tests."""
+    """All checks, in the order a beginner hits the problems. Dependencies are injectable for tests.
+
+    ``host_info``: ``{"cuda": "13.0", "toolkit": "1.19.1"}`` of this machine (default: NVML and
+    ``nvidia-ctk --version``). ``tao_version``/``network``: the project's; a TAO 7 project's host
+    minimums fail instead of warn, and the model's own ``runtime_requirements.gpu_host`` count."""
     from tao_tui.runtime import engine as engine_mod
     from tao_tui.runtime import gpu as gpu_mod
 
@@ -120,6 +129,10 @@ def run_checks(
                 "install the NVIDIA driver; `nvidia-smi` must list your GPU",
             )
         )
+
+    # 4b. NVIDIA's host minimums for TAO 7 images (driver, CUDA, Container Toolkit)
+    checks.append(tao7_host_check(state.driver, (host_info or read_host_info)(), remote=remote,
+                                  tao_version=tao_version, network=network))
 
     # 5. registry login
     ok, detail = engine_mod.registry_login_state(engine_mod.NVCR)
@@ -220,3 +233,115 @@ def _disk_check(name: str, folder: str, fail_below: int, warn_below: int, fix: s
     if free < warn_below:
         return Check(name, WARN, f"{text} (under {warn_below / GiB:.0f} GiB)", fix)
     return Check(name, PASS, text)
+
+
+# ----------------------------------------------------------------------------- TAO 7 host
+
+
+def _vtuple(text: str | None) -> tuple[int, ...] | None:
+    """'580.65.06' -> (580, 65, 6); None when there is no version in ``text``."""
+    m = re.search(r"\d+(?:\.\d+)*", str(text or ""))
+    return tuple(int(p) for p in m.group(0).split(".")) if m else None
+
+
+def tao7_minimums(tao_version: str | None = None, network: str | None = None) -> dict[str, str]:
+    """``min_driver_version`` / ``min_cuda_version`` / ``min_container_toolkit_version`` for TAO 7 images.
+
+    NVIDIA's TAO 7 host requirements (driver >= 580, CUDA >= 13.0, NVIDIA Container Toolkit >= 1.19;
+    recorded in tao_tui/data/tao7/<release>.json ``host_minimums``), raised by a model's own
+    ``runtime_requirements.gpu_host`` (NVIDIA-TAO/tao-skill-bank@7.1.0 skill_info.yaml, e.g.
+    tao-finetune-cosmos-reason: toolkit 1.19.1). Empty when no TAO 7 release is bundled."""
+    from tao_tui import catalog
+
+    versions = catalog.contract_versions()
+    if not versions:
+        return {}
+    version = tao_version if catalog.is_contract_version(tao_version) else versions[-1]
+    out = dict(catalog.contract_release(version).get("host_minimums") or {})
+    row = catalog.contract_skill(network, version) if network else None
+    for key, value in ((row or {}).get("runtime_requirements") or {}).get("gpu_host", {}).items():
+        if key in out and (_vtuple(value) or ()) > (_vtuple(out[key]) or ()):
+            out[key] = str(value)
+    return out
+
+
+def read_host_info() -> dict[str, str | None]:
+    """This machine's CUDA driver API version (NVML) and NVIDIA Container Toolkit version
+    (``nvidia-ctk --version``, else ``nvidia-container-cli --version``); None where unknown."""
+    info: dict[str, str | None] = {"cuda": None, "toolkit": None}
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            raw = int(pynvml.nvmlSystemGetCudaDriverVersion())  # e.g. 13000 = 13.0
+            info["cuda"] = f"{raw // 1000}.{raw % 1000 // 10}"
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:  # noqa: BLE001 - no NVML / no driver: unknown, reported as such
+        pass
+    for argv in (["nvidia-ctk", "--version"], ["nvidia-container-cli", "--version"]):
+        if shutil.which(argv[0]) is None:
+            continue
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        m = re.search(r"(\d+\.\d+\.\d+)", out)
+        if m:
+            info["toolkit"] = m.group(1)
+            break
+    return info
+
+
+TAO7_FIXES = {
+    "min_driver_version": "install NVIDIA driver {want} or newer (e.g. `sudo apt install nvidia-driver-{major}`"
+                          " or NVIDIA's .run installer), then reboot",
+    "min_cuda_version": "the driver's CUDA version comes with the driver: install NVIDIA driver {driver} or newer",
+    "min_container_toolkit_version": "upgrade the NVIDIA Container Toolkit to {want} or newer "
+                                     "(`sudo apt install --only-upgrade nvidia-container-toolkit`, then "
+                                     "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl "
+                                     "restart docker`)",
+}
+
+
+def tao7_host_check(driver: str | None, host: dict[str, str | None], *, remote: bool = False,
+                    tao_version: str | None = None, network: str | None = None) -> Check:
+    """pass / warn / fail for NVIDIA's TAO 7 host minimums. Below them: ``warn`` (TAO 5/6 images still
+    run), ``fail`` for a TAO 7 project; unknown values (no GPU here, remote engine): ``warn``."""
+    from tao_tui import catalog
+
+    mins = tao7_minimums(tao_version, network)
+    name = "tao 7 host"
+    if not mins:
+        return Check(name, PASS, "no TAO 7 release bundled")
+    is7 = catalog.is_contract_version(tao_version)
+    have = {"min_driver_version": driver, "min_cuda_version": host.get("cuda"),
+            "min_container_toolkit_version": host.get("toolkit")}
+    labels = {"min_driver_version": "driver", "min_cuda_version": "CUDA",
+              "min_container_toolkit_version": "NVIDIA Container Toolkit"}
+    low, unknown, ok = [], [], []
+    for key, want in mins.items():
+        got = have.get(key)
+        if _vtuple(got) is None:
+            unknown.append(f"{labels[key]} ? (needs >= {want})")
+        elif _vtuple(got) < (_vtuple(want) or ()):
+            low.append((key, f"{labels[key]} {got} < {want}"))
+        else:
+            ok.append(f"{labels[key]} {got} >= {want}")
+    needs = ", ".join(f"{labels[k]} >= {v}" for k, v in mins.items())
+    who = f"TAO {tao_version} {network or ''}".strip() if is7 else "TAO 7 images"
+    verb = "needs" if is7 else "need"
+    if low:
+        fix = "; ".join(TAO7_FIXES[k].format(want=mins[k], major=(_vtuple(mins[k]) or (580,))[0],
+                                              driver=mins.get("min_driver_version", "580"))
+                        for k, _ in low)
+        text = f"{who} {verb} {needs}: " + ", ".join(t for _, t in low)
+        if not is7:
+            text += " (TAO 5/6 images still run)"
+        return Check(name, FAIL if is7 else WARN, text, fix)
+    if unknown:
+        where = f"check them on the engine's machine ({os.environ.get('DOCKER_HOST')})" if remote else \
+            "install the NVIDIA driver and Container Toolkit; `nvidia-smi` and `nvidia-ctk --version` must work"
+        return Check(name, WARN, f"{who} {verb} {needs}; not known here: " + ", ".join(unknown), where)
+    return Check(name, PASS, f"{who}: " + ", ".join(ok))

@@ -37,9 +37,9 @@ class FakeEngine:
         pass
 
 
-def gpus(n=1):
+def gpus(n=1, driver="580.65.06"):
     return lambda: GpuState(
-        [GpuInfo(i, "NVIDIA A100", 0, 80 << 30, 0) for i in range(n)], None, "550.54", 0.0
+        [GpuInfo(i, "NVIDIA A100", 0, 80 << 30, 0) for i in range(n)], None, driver, 0.0
     )
 
 
@@ -68,6 +68,7 @@ def test_healthy_machine_passes(tmp_path, monkeypatch):
         home=tmp_path,
         mounts_file=mounts,
         thresholds=doctor.Thresholds(0, 0, 0, 0),
+        host_info=lambda: {"cuda": "13.0", "toolkit": "1.19.1"},  # TAO 7's minimums hold too
     )
     c = by_name(checks)
     assert all(x.status == "pass" for x in checks), [x for x in checks if x.status != "pass"]
@@ -159,7 +160,7 @@ def test_command_prints_json_and_exit_code(tmp_path, monkeypatch, capsys):
     from tao_tui.commands import doctor as cmd
 
     fake = [doctor.Check("engine", "pass", "ok"), doctor.Check("gpus", "fail", "none", "install the driver")]
-    monkeypatch.setattr(doctor, "run_checks", lambda: fake)
+    monkeypatch.setattr(doctor, "run_checks", lambda **kw: fake)
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
     assert cmd.run(parser.parse_args(["--json"])) == 2
@@ -173,7 +174,7 @@ def test_command_prints_json_and_exit_code(tmp_path, monkeypatch, capsys):
     assert cmd.run(parser.parse_args([])) == 2
     text = capsys.readouterr().out
     assert "FAIL  gpus" in text and "fix: install the driver" in text
-    monkeypatch.setattr(doctor, "run_checks", lambda: fake[:1])
+    monkeypatch.setattr(doctor, "run_checks", lambda **kw: fake[:1])
     assert cmd.run(parser.parse_args([])) == 0
 
 
