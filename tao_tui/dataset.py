@@ -598,7 +598,8 @@ def image_size(path: Path) -> tuple[int, int] | None:
         with open(path, "rb") as fh:
             head = fh.read(32)
             if head.startswith(b"\x89PNG\r\n\x1a\n"):
-                return struct.unpack(">II", head[16:24])
+                w, h = struct.unpack(">II", head[16:24])
+                return (w, h) if w and h else None
             if head[:2] == b"BM" and len(head) >= 26:
                 w, h = struct.unpack("<ii", head[18:26])
                 return w, abs(h)

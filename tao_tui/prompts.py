@@ -36,11 +36,15 @@ def main(project: str | None = None) -> int:
         print("tao-tui needs a terminal for its questions; for scripts use `tao-tui new ... --yes` and "
               "`tao-tui run STAGE`", file=sys.stderr)
         return 1
+    from tao_tui.recent import find_project_root
+
     key = None
-    if project and (Path(project) / PROJECT_FILE).is_file():
-        root = Path(project)
-    else:
+    # as the wizard: a given folder, or the folder tao-tui starts in, opens its project
+    root = find_project_root(project) if project else find_project_root(Path.cwd())
+    if root is None:
         root, key = new_project(questionary)
+    else:
+        print(f"project {root}")
     return _project_loop(questionary, root, key)
 
 

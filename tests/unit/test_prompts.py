@@ -154,3 +154,14 @@ def test_menu_class_edit_equals_set_classes(tmp_path, capsys):
     assert "saved dataset_config.target_class_mapping = car:car" in capsys.readouterr().out
     assert main(["set", "--classes", "car:car", "--project", str(tmp_path / "b")]) == 0
     assert _same_tree(tmp_path / "a/specs", tmp_path / "b/specs") == []
+
+
+def test_plain_started_inside_a_project_opens_it(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0", "--yes"]) == 0
+    (root / "specs").mkdir(exist_ok=True)
+    monkeypatch.chdir(root / "specs")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    capsys.readouterr()
+    assert drive([UP + ENTER], prompts.main) == 0  # the project menu, not the network list: quit
+    assert f"project {root}" in capsys.readouterr().out
