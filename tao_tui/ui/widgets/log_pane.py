@@ -188,7 +188,13 @@ class LogPane(ScrollView, can_focus=True):
         self._resize()
         if self.following:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+            # a horizontal scrollbar that appears with this batch takes the last row: stick again after
+            self.call_after_refresh(self._stick)
         self.refresh()
+
+    def _stick(self) -> None:
+        if self.following and self.scroll_y != self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def clear(self) -> LogPane:
         self._lines.clear()
