@@ -101,10 +101,15 @@ def test_tao7_dino_train_evaluate_export(tmp_path, tao_test_image, engine, test_
     # outputs found: export's ONNX where the contract's export.onnx_file points
     assert (root / "results/export/dino.onnx").stat().st_size > 0
     assert project.stages["export"].outputs["onnx"] == "/workspace/tao-experiments/results/export/dino.onnx"
-    # progress read from <results_dir>/train/status.json
+    # progress read from <results_dir>/train/status.json in 7.x PyTorch's shape (0-based epoch,
+    # max_epoch = epochs - 1, step; backend-truth.md X8, tao_pytorch_backend core/callbacks/loggers.py)
+    status = (root / "results/train/train/status.json").read_text().splitlines()
+    assert '"epoch": 0, "max_epoch": 1, "step": 10' in status[1]
     events = [json.loads(line) for line in (runs["train"] / "events.jsonl").read_text().splitlines()]
     epochs = [e for e in events if e["kind"] == "epoch"]
-    assert epochs and epochs[-1].get("max_epoch") == 2
+    assert [(e["epoch"], e["max_epoch"]) for e in epochs] == [(1, 2), (2, 2)]
+    assert main(["status", "--project", str(root)]) == 0
+    assert "epoch 2/2" in capsys.readouterr().out
     for path in root.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
