@@ -64,5 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"classes: {format_classes(parse_classes(args.classes))}")
     print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
     print(f"next: tao-tui status --project {project.root}")
-    print(f"to run the same `tao` commands with NVIDIA's launcher: cp {project.root}/tao_mounts.json ~/.tao_mounts.json")
+    from tao_tui.catalog import is_contract_version
+
+    if is_contract_version(project.tao_version):  # TAO 7: no launcher; status shows each stage's docker run line
+        print(f"TAO {project.tao_version} has no `tao` launcher: `tao-tui status --project {project.root}` shows "
+              "each stage's `docker run` line")
+    else:
+        print(f"to run the same `tao` commands with NVIDIA's launcher: cp {project.root}/tao_mounts.json "
+              "~/.tao_mounts.json")
     return 0
