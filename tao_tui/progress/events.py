@@ -147,6 +147,7 @@ def _to_int(value: object) -> int | None:
 
 
 _MINUTE_CACHE: dict[str, int] = {}
+_SECOND_CACHE: dict[str, float] = {}  # 'YYYY-MM-DDTHH:MM:SS' -> line_time (the parser's)
 
 
 def line_time(line: str) -> float | None:

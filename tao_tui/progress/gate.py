@@ -41,7 +41,8 @@ _SHORT_LINE = 140
 def _build_gate():
     from tao_tui.progress.nemo import NEMO_ANCHORS  # NeMo's result blocks (conversational networks)
 
-    anchors = [*_BASE_ANCHORS, *NEMO_ANCHORS]
+    # NeMo's result headers are short lines: looked for with the short anchors only
+    anchors = list(_BASE_ANCHORS)
     for rule in ERROR_RULES:
         anchors.extend([rule.anchor] if isinstance(rule.anchor, str) else rule.anchor)
     anchors = [a for a in anchors if a]
@@ -52,7 +53,7 @@ def _build_gate():
         return [a for a in items if not any(b != a and b in a for b in anchors + items)]
 
     anchors = minimal(anchors)
-    short = [a for a in minimal(list(_SHORT_ANCHORS)) if not any(b in a for b in anchors)]
+    short = [a for a in minimal([*_SHORT_ANCHORS, *NEMO_ANCHORS]) if not any(b in a for b in anchors)]
 
     def test(a: str) -> str:
         # punctuation is rare in chatter: a one-character test (a memchr) rules most lines out

@@ -25,7 +25,7 @@ from tao_tui.progress.dataset_convert import (
 )
 from tao_tui.progress.detectnet import _MEAN_AP, _VAL_COST, DetectnetMixin
 from tao_tui.progress.error_rules import _GENERIC_FIX, ErrorRule, match_error
-from tao_tui.progress.events import ProgressEvent, _clip, _to_float, line_time
+from tao_tui.progress.events import _SECOND_CACHE, ProgressEvent, _clip, _to_float, line_time
 from tao_tui.progress.gate import (
     _ENGINE_TS,
     _LEVEL_PREFIXES,
@@ -107,9 +107,6 @@ class ProgressParser(
         self._status_pyt = 0
         self._last_kpi: str | None = None
         self._last_cat: str | None = None
-        # the time of the last timestamped line that completed events (cached per second)
-        self._time_key = ""
-        self._time: float | None = None
         # TF1 AP table: the Keras epoch it belongs to, the validation loss printed after it
         self._ap_epoch: tuple[int, int] | None = None
         self._ap_closed = False
@@ -127,6 +124,7 @@ class ProgressParser(
         container printed it, or as the run log stores it (``<RFC3339Nano> <line>``); the events of
         a timestamped line carry its time (``ProgressEvent.time``, for the pace of training)."""
         events: list[ProgressEvent] = []
+        handled = False
         if self._mode is None:
             if not _gate(line):
                 return events
@@ -149,11 +147,10 @@ class ProgressParser(
                     m = _TF_STEP_SEARCH(line)
                     if m is not None:
                         self._tf_step(m.group(0), m.groups(), events)
-                        return self._stamp(line, events) if events else events
+                        handled = True
                 elif "%" in line and "%|" in line:  # the one-character test is a memchr
                     if "Epoch " in line:
-                        if self._bar(line, events, 0):
-                            return self._stamp(line, events) if events else events
+                        handled = self._bar(line, events, 0)
                     else:  # Validation/test/predict bars are not training steps
                         m = _TQDM_END_SEARCH(line)
                         if m is not None and not line[m.end() :].replace("\x1b[A", "").strip():
@@ -162,21 +159,22 @@ class ProgressParser(
                     m = _SAMPLES_SEARCH(line)
                     if m is not None:
                         self._samples(line, m, events)
-                        return self._stamp(line, events) if events else events
-        self._handle(_clean(line), events, 0)
-        return self._stamp(line, events) if events else events
-
-    def _stamp(self, line: str, events: list[ProgressEvent]) -> list[ProgressEvent]:
-        """Set ``time`` on ``events`` from the timestamp ``line`` starts with (if any)."""
-        if line[4:5] == "-" and line[13:14] == ":":
+                        handled = True
+        if not handled:
+            self._handle(_clean(line), events, 0)
+        if events and line[13:14] == ":":  # a timestamped line: the events get its time
             key = line[:19]
-            if key != self._time_key:
-                self._time_key, self._time = key, line_time(line)
-            t = self._time
-            if t is not None:
-                for ev in events:
-                    if ev.time is None:
-                        ev.time = t
+            t = _SECOND_CACHE.get(key)
+            if t is None:
+                t = line_time(line)
+                if t is None:
+                    return events
+                if len(_SECOND_CACHE) > 8192:
+                    _SECOND_CACHE.clear()
+                _SECOND_CACHE[key] = t
+            for ev in events:
+                if ev.time is None:
+                    ev.time = t
         return events
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
