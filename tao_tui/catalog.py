@@ -85,6 +85,15 @@ class Network:
     skill: str = ""  # TAO 7: NVIDIA's model skill (tao-train-dino)
     contract: dict | None = field(default=None, compare=False, repr=False)  # TAO 7: the skill's row
 
+    @property
+    def verified(self) -> bool | None:
+        """Whether tao-tui's stages, flags and outputs for this network at this TAO version were
+        checked against NVIDIA's published source (network.yaml ``versions:``/``verified``); None when
+        tao-tui has no network.yaml for it. Computed on first use (reads network.yaml)."""
+        if self.contract is not None or self.specs != "bundled" or self.task_group not in (None, "model"):
+            return None
+        return _verified(self.name, self.tao_version)
+
     def to_dict(self) -> dict[str, Any]:
         if self.contract is not None:
             c = self.contract
@@ -118,6 +127,7 @@ class Network:
             "description": self.description,
             "specs": self.specs,
             "versions": list(self.versions),
+            "verified": self.verified,
         }
 
 
@@ -195,6 +205,16 @@ class Catalog:
         for n in self._networks:
             out.setdefault(n.image, []).append(n)
         return out
+
+
+@cache
+def _verified(name: str, version: str) -> bool:
+    from tao_tui.specs.netdef import load_network
+
+    try:
+        return load_network(name, version=version or None).verified
+    except Exception:  # noqa: BLE001 - a broken network.yaml shows as "not checked", never crashes the catalog
+        return False
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -624,5 +644,5 @@ def command_prefix(network: Network | str, version: str | None = None) -> list[s
 def clear_cache() -> None:
     """Forget everything parsed (tests, or after installing another launcher)."""
     for fn in (_bundled, installed_launcher, _configs, _notes, _bundled_specs, _versions_index, _load,
-               _contract_data, _load_contract):
+               _contract_data, _load_contract, _verified):
         fn.cache_clear()
