@@ -102,14 +102,18 @@ async def test_walk_set_up_at_80x24_equals_tao_tui_new(tmp_path, forklift_datase
         await type_into(pilot, "8", f"#value-{batch}")
         await pilot.pause()
         assert str(setup.query("#next").first().label).startswith("Create project")
+        cli_line = setup.cli_argv()  # shown on the step, for users to graduate to the CLI
+        assert "tao-tui new" in str(setup.query_one("#cli-line").render())
         await pilot.click("#next")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ProjectScreen")
 
     by_cli = tmp_path / "cli"
-    assert cli.main(["new", "--network", "detectnet_v2", "--dir", str(by_cli), "--dataset", str(forklift_dataset),
-                     "--classes", "forklift:forklift,person:person,pallet:forklift",
-                     "--set", "training_config.batch_size_per_gpu=8", "--set", "training_config.num_epochs=40",
-                     "--yes"]) == 0
+    argv = cli_line[1:]
+    argv[argv.index("--dir") + 1] = str(by_cli)
+    pairs = set(argv[argv.index("--classes") + 1].split(","))
+    assert pairs == {"forklift:forklift", "pallet:forklift", "person:person"}
+    assert {"training_config.batch_size_per_gpu=8", "training_config.num_epochs=40"} <= set(argv)
+    assert cli.main(argv) == 0
     ours = sorted(p.name for p in (folder / "specs").iterdir())
     assert ours == sorted(p.name for p in (by_cli / "specs").iterdir())
     for name in ours:
@@ -199,3 +203,28 @@ def test_recent_index_survives_a_damaged_file(tmp_path):
     os.makedirs(tmp_path / "p", exist_ok=True)
     recent.remember(tmp_path / "p")  # not a project: dropped when read
     assert recent.recent_projects() == []
+
+
+@pytest.mark.parametrize("text,said", [
+    ("", "type a folder"),
+    ("/proc/tao/x", "proc file system"),
+    ("/sys/x", "sysfs"),
+])
+def test_new_folder_rules(text, said):
+    from tao_tui.ui.screens.setup import check_new_folder
+
+    folder, problem, is_project = check_new_folder(text)
+    assert folder is None and said in problem and not is_project
+
+
+def test_new_folder_rules_on_disk(tmp_path):
+    from tao_tui.ui.screens.setup import check_new_folder
+    from tao_tui.workflow.create import create_project
+
+    (tmp_path / "f").write_text("x")
+    assert "is a file" in check_new_folder(str(tmp_path / "f"))[1]
+    assert "is a file" in check_new_folder(str(tmp_path / "f" / "below"))[1]
+    assert check_new_folder(str(tmp_path / "new" / "deeper")) == (tmp_path / "new" / "deeper", "", False)
+    create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
+    folder, problem, is_project = check_new_folder(str(tmp_path / "p"))
+    assert is_project and folder == tmp_path / "p" and "already holds a project" in problem

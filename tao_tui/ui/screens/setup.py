@@ -55,11 +55,39 @@ def check_new_folder(text: str) -> tuple[Path | None, str, bool]:
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
+    system = _pseudo_filesystem(parent)
+    if system:
+        return None, f"{parent} is on the system's {system} file system, not a disk: pick a folder under your home", False
     if not parent.is_dir():
         return None, f"{parent} is a file, so no folder can be made under it: pick another place", False
     if not os.access(parent, os.W_OK | os.X_OK):
         return None, f"you cannot create folders in {parent}: pick a folder under your home", False
     return path, "", False
+
+
+PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "debugfs", "securityfs", "tracefs",
+             "configfs", "fusectl", "pstore", "bpf", "mqueue", "hugetlbfs", "binfmt_misc", "efivarfs"}
+
+
+def _pseudo_filesystem(path: Path) -> str | None:
+    """The type of the kernel pseudo file system ``path`` lies on (proc, sysfs, ...), else None.
+
+    Read from /proc/self/mounts (Linux); where that cannot be read, None: creating the folder will say."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    best, fstype = "", None
+    resolved = str(path.resolve())
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = resolved == point or resolved.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, fstype = point, parts[2]
+    return fstype if fstype in PSEUDO_FS else None
 
 
 def value_params(net) -> list:
@@ -96,6 +124,7 @@ class SetupScreen(Screen):
     SetupScreen #actions { height: 3; dock: bottom; padding: 0 1; }
     SetupScreen #actions Static { width: 1fr; }
     SetupScreen #actions Button { width: auto; }
+    SetupScreen #actions #next { width: 26; }
     SetupScreen #scan-bar { display: none; }
     SetupScreen #scan-bar.scanning { display: block; }
     SetupScreen #open-existing { display: none; }
@@ -185,6 +214,7 @@ class SetupScreen(Screen):
                     yield Input(_plain(p.default), id=f"value-{i}")
                     yield Static("", id=f"value-{i}-error", classes="error")
                 yield Static("", id="values-error", classes="error")
+                yield Static("", id="cli-line", classes="hint")
         with Horizontal(id="actions"):
             yield Button("← Back (Esc)", id="back")
             yield Static()
@@ -225,8 +255,8 @@ class SetupScreen(Screen):
             name = f"{i} {STEP_TITLES[s]}"
             if s == step:
                 parts.append(f"[b reverse] {name} [/]")
-            elif s not in active:
-                parts.append(f"[dim strike]{name}[/]")
+            elif s not in active and not (s == "classes" and self.has_classes and step in ("folder", "dataset")):
+                parts.append(f"[dim strike]{name}[/]")  # skipped: no class list, or no dataset to read them
             else:
                 parts.append(name)
         self.query_one("#steps", Static).update(" › ".join(parts))
@@ -239,6 +269,8 @@ class SetupScreen(Screen):
             if inputs:
                 inputs.first().focus()
             return
+        if step == "values":
+            self.show_cli_line()
         if step == "values" and not self.values:
             self.query_one("#next", Button).focus()
             return
@@ -333,6 +365,7 @@ class SetupScreen(Screen):
         if iid.startswith("value-"):
             from tao_tui.specs.params import coerce
 
+            self.show_cli_line()
             i = int(iid.split("-")[1])
             try:
                 coerce(self.values[i], inp.value)
@@ -434,7 +467,11 @@ class SetupScreen(Screen):
         self.query_one("#scan-bar", ProgressBar).remove_class("scanning")
         self.scan = scan
         self._scanned_text = text
-        lines = [escape(line) for line in scan.summary_lines()]
+        lines = []
+        for line in scan.summary_lines():
+            word = line.strip().split(" ", 1)[0]
+            style = {"FAIL": "b red", "WARN": "yellow"}.get(word)
+            lines.append(f"[{style}]{escape(line)}[/]" if style else escape(line))
         fails = [p for p in scan.problems if p.level == "fail"]
         if fails:
             lines.insert(0, f"[b red]{len(fails)} problem(s) will stop training until fixed (see below).[/] "
@@ -556,6 +593,52 @@ class SetupScreen(Screen):
                 "tlt_encode). It is never written to disk: next time, export KEY=... before starting.[/]")
 
     # ------------------------------------------------------------------ create
+    def project_args(self) -> dict:
+        """What the steps hold, as ``create_project`` keyword arguments (plus ``root``)."""
+        folder, _, _ = check_new_folder(self.query_one("#dir", Input).value)
+        sets = []
+        for i, p in enumerate(self.values):
+            text = self.query_one(f"#value-{i}", Input).value.strip()
+            if text != _plain(p.default):
+                sets.append((p.path, text))
+        version = self.query_one("#version", Select).value
+        try:
+            gpus = int(self.query_one("#gpus", Input).value.strip())
+        except ValueError:
+            gpus = 1
+        return {
+            "root": folder,
+            "tao_version": None if version is Select.BLANK else str(version),
+            "dataset": self.query_one("#dataset", Input).value.strip() or None,
+            "sets": sets,
+            "classes": self.class_pairs(),
+            "gpus": gpus,
+        }
+
+    def cli_argv(self) -> list[str]:
+        """The same project as a `tao-tui new` command line (never with the key)."""
+        from tao_tui.workflow.create import format_classes
+
+        a = self.project_args()
+        argv = ["tao-tui", "new", "--network", self.network, "--dir", str(a["root"] or "DIR")]
+        if a["tao_version"]:
+            argv += ["--tao-version", a["tao_version"]]
+        if a["dataset"]:
+            argv += ["--dataset", a["dataset"]]
+        if a["classes"]:
+            argv += ["--classes", format_classes(a["classes"]).replace(", ", ",")]
+        for path, value in a["sets"]:
+            argv += ["--set", f"{path}={value}"]
+        if a["gpus"] != 1:
+            argv += ["--gpus", str(a["gpus"])]
+        return [*argv, "--yes"]
+
+    def show_cli_line(self) -> None:
+        import shlex
+
+        self.query_one("#cli-line", Static).update(
+            "[dim]The same from the command line:[/]\n[dim]" + escape(shlex.join(self.cli_argv())) + "[/]")
+
     def create(self) -> None:
         from tao_tui.workflow.create import create_project
 
@@ -564,25 +647,11 @@ class SetupScreen(Screen):
                 self.show_step(step)
                 self.validate_step(step)
                 return
-        folder, _, _ = check_new_folder(self.query_one("#dir", Input).value)
-        dataset = self.query_one("#dataset", Input).value.strip() or None
-        sets = []
-        for i, p in enumerate(self.values):
-            text = self.query_one(f"#value-{i}", Input).value.strip()
-            if text != _plain(p.default):
-                sets.append((p.path, text))
-        version = self.query_one("#version", Select).value
+        args = self.project_args()
+        folder = args.pop("root")
         key = self.query_one("#key", Input).value or None
         try:
-            project = create_project(
-                folder,
-                self.network,
-                tao_version=None if version is Select.BLANK else str(version),
-                dataset=dataset,
-                sets=sets,
-                classes=self.class_pairs(),
-                gpus=int(self.query_one("#gpus", Input).value.strip()),
-            )
+            project = create_project(folder, self.network, **args)
         except TaoTuiError as err:
             self._show_create_error(err)
             return
