@@ -206,3 +206,15 @@ def test_the_download_step_is_said_plainly(tmp_path):
     )
     vision = create_project(tmp_path / "v", "detectnet_v2")
     assert download_note(vision) == ""
+
+
+@pytest.mark.parametrize("network", ["speech_to_text_conformer", "text_classification", "vocoder"])
+def test_after_download_every_value_is_nvidias_or_editable(network, tmp_path):
+    from tao_tui.workflow.create import project_paramset
+
+    project = create_project(tmp_path / "p", network, tao_version="4.0.1")
+    _download(project.root, network)
+    Pipeline.for_project(project)  # renders specs/ from the download
+    rows = project_paramset(project).describe()
+    assert rows and {r.provenance for r in rows} <= {"nvidia", "editable"}
+    assert any(r.provenance == "editable" and r.path == "trainer.max_epochs" for r in rows)

@@ -527,10 +527,12 @@ def test_project_provenance_in_a_template_sub_folder(tmp_path):
 
 def test_a_fresh_project_of_every_network_has_no_unexplained_value(tmp_path):
     """Every value of a new project is NVIDIA's, a safe default, or one tao-tui says it rewrote."""
-    from tao_tui.specs.netdef import template_networks
+    from tao_tui.specs.netdef import load_network, template_networks
     from tao_tui.workflow.create import create_project, project_paramset
 
     for i, name in enumerate(template_networks()):
+        if load_network(name).specs == "download":
+            continue  # no spec files until download_specs ran: tests/unit/test_conversational.py
         project = create_project(tmp_path / str(i), name)
         rows = project_paramset(project).describe()
         assert rows, name
