@@ -618,6 +618,8 @@ class ProjectScreen(Screen):
 
     def on_stage_finished(self, msg: StageFinished) -> None:
         self.refresh_stages()
+        if msg.stage == "download_specs" and msg.status == "done":
+            self.load_params()  # conversational: NVIDIA's spec files are here now, and with them the values
         if self._shown_run == msg.run_id:
             self.query_one("#log", LogPane).buffer.extend(
                 [f"── {msg.stage} {msg.status}" + (f": {msg.message}" if msg.message else "") + " ──"])
