@@ -228,3 +228,23 @@ def test_new_folder_rules_on_disk(tmp_path):
     create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
     folder, problem, is_project = check_new_folder(str(tmp_path / "p"))
     assert is_project and folder == tmp_path / "p" and "already holds a project" in problem
+
+
+async def test_a_format_tao_tui_cannot_scan_does_not_block_the_step(tmp_path):
+    from tao_tui.ui.screens.setup import SetupScreen
+
+    (tmp_path / "flowers" / "daisy").mkdir(parents=True)
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(SetupScreen("classification_tf1"))
+        await pilot.pause()
+        await type_into(pilot, str(tmp_path / "proj"))
+        await pilot.press("enter")
+        await pilot.pause()
+        await type_into(pilot, str(tmp_path / "flowers"))
+        await pilot.pause()
+        assert "cannot check" in str(app.screen.query_one("#scan-summary").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.step == "gpus"  # no class table without a scan; on to the GPUs

@@ -352,9 +352,14 @@ class SetupScreen(Screen):
         if iid == "dataset":
             self._set_error("#dataset-error", "" if typing else self._dataset_problem(inp.value))
             if typing and inp.value.strip() != (self._scanned_text or ""):
-                self.query_one("#scan-summary", Static).update(
-                    "[dim]Enter scans the folder (counts, classes, problems).[/]" if inp.value.strip() else
-                    "[dim]No dataset now: set it later with `tao-tui set --dataset DIR`. Enter goes on.[/]")
+                if not inp.value.strip():
+                    hint = "No dataset now: set it later with `tao-tui set --dataset DIR`. Enter goes on."
+                elif self.scannable():
+                    hint = "Enter scans the folder (counts, classes, problems)."
+                else:
+                    hint = ("tao-tui cannot check this network's dataset format yet: the folder is mounted as it "
+                            "is (NVIDIA's docs for the network describe the format). Enter goes on.")
+                self.query_one("#scan-summary", Static).update(f"[dim]{escape(hint)}[/]")
             return not self._dataset_problem(inp.value)
         if iid == "gpus":
             problem = _gpus_problem(inp.value)
@@ -418,8 +423,15 @@ class SetupScreen(Screen):
 
     # ------------------------------------------------------------------ dataset scan
     def _needs_scan(self) -> bool:
+        """A KITTI or COCO folder is scanned before going on; other formats are mounted as they are."""
         text = self.query_one("#dataset", Input).value.strip()
-        return bool(text) and text != self._scanned_text
+        return bool(text) and text != self._scanned_text and self.scannable()
+
+    def scannable(self) -> bool:
+        """Whether tao-tui can read this network's dataset format (KITTI, COCO, NeMo's manifests...)."""
+        from tao_tui.dataset_nemo import NEMO_FORMATS
+
+        return self._format in ("kitti", "coco", *NEMO_FORMATS)
 
     def start_scan(self) -> None:
         text = self.query_one("#dataset", Input).value.strip()
