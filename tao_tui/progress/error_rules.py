@@ -48,7 +48,7 @@ ERROR_RULES: list[ErrorRule] = [
             r"|OutOfMemoryError|OUT_OF_MEMORY"
         ),
         standalone=True,
-        anchor=("memory", "OOM when"),
+        anchor=("memory", "OOM when allocating"),  # a longer needle is a quicker miss
         source="reference/tao-pitfalls.md row P5 (TF1 train.py catches ResourceExhaustedError; "
         "TensorFlow's 'Resource exhausted: OOM when allocating tensor'); "
         "reference/tao7/skills/models/tao-train-dino/references/dino-actions-errors.md "

@@ -30,7 +30,7 @@ _BASE_ANCHORS = (
     "recision",  # Mean average_precision, the AP table header, Precision: 0.78
     "Pruning",  # Pruning ratio, Pruning finished
     "converter",  # dataset_convert logger names (partition/shard, Num images, Class map)
-    "aken to run",  # TF1 "Time taken to run __main__:main: 0:01:02" (end of a stage)
+    "Time taken to run",  # TF1 "Time taken to run __main__:main: 0:01:02" (end of a stage)
     "] - ",  # Keras progress bar "12/100 [===>....] - ETA: 1:02 - loss: 0.4"
 )
 # Only looked for on short lines (metric prints are short; long chatter skips these checks).
