@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         from tao_tui.workflow.create import format_classes
 
         print(f"classes: {format_classes(parse_classes(args.classes))}")
+    from tao_tui.recent import remember
+
+    remember(project.root)  # the wizard's start screen lists it
     print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
     print(f"next: tao-tui status --project {project.root}")
     from tao_tui.catalog import is_contract_version

@@ -11,7 +11,11 @@ from textual.binding import Binding
 class TaoTuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tao-tui"
-    BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False), Binding("f1", "help", "help", show=False)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "quit", show=False),
+        Binding("f1", "help", "help", show=False),
+        Binding("escape", "back", "back", show=False),
+    ]
 
     def __init__(self, project: str | Path | None = None, version: str | None = None, *,
                  start_dir: str | Path | None = None):
@@ -58,6 +62,20 @@ class TaoTuiApp(App):
         if key:
             screen.key = key
         self.push_screen(screen)
+
+    def action_back(self) -> None:
+        """Escape where no widget or screen uses it: from a project back to the start screen (its
+        stages keep running in their containers)."""
+        from tao_tui.ui.screens.project import ProjectScreen
+        from tao_tui.ui.screens.start import StartScreen
+
+        if not isinstance(self.screen, ProjectScreen):
+            return
+        if any(isinstance(s, StartScreen) for s in self.screen_stack[:-1]):
+            while not isinstance(self.screen_stack[-1], StartScreen):
+                self.pop_screen()
+        else:
+            self.switch_screen(StartScreen(self.version))
 
     async def action_quit(self) -> None:
         """Quit: running stages keep running in their containers (start tao-tui again to follow)."""

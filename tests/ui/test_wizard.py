@@ -248,3 +248,28 @@ async def test_a_format_tao_tui_cannot_scan_does_not_block_the_step(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.step == "gpus"  # no class table without a scan; on to the GPUs
+
+
+async def test_escape_leaves_a_project_for_the_start_screen(tmp_path):
+    from tao_tui.recent import recent_projects
+    from tao_tui.workflow.create import create_project
+
+    project = create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
+    app = TaoTuiApp(project=project.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProjectScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StartScreen"
+        box = app.screen.query_one("#projects")
+        assert any("detectnet_v2" in str(box.get_option_at_index(i).prompt) for i in range(box.option_count))
+    assert [r.root for r in recent_projects()] == [project.root]
+
+
+def test_cli_new_remembers_the_project(tmp_path):
+    from tao_tui.recent import recent_projects
+
+    assert cli.main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "p"), "--tao-version", "5.0.0",
+                     "--yes"]) == 0
+    assert [r.root for r in recent_projects()] == [(tmp_path / "p").resolve()]
