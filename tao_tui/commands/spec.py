@@ -176,7 +176,7 @@ def find_network(path: Path, name: str | None = None):
         return load_network(folder.name, folder.parent)
     data = _project_data(path)
     if data and isinstance(data.get("network"), str):
-        return load_network(data["network"])
+        return load_network(data["network"], version=data.get("tao_version"))
     return None
 
 
@@ -259,31 +259,64 @@ def match_template(net, path: Path, doc=None, *, project_spec: str | None = None
     if same_name:
         rel = same_name[0].relative_to(folder).as_posix()
         return TemplateMatch(rel, same_name[0], f"NVIDIA's {path.name} is {net.name}/{rel}")
-    from tao_tui.specs import format_for, load_spec
-
     doc = doc if doc is not None else load(path)
-    mine = _leaf_paths(doc)
-    if not mine:
+    best = _best_by_content(path, doc, templates)
+    if best is None:
         return None
-    best: tuple[float, Path, int, int] | None = None
-    for t in templates:
-        if format_for(t) != format_for(path):
-            continue
-        try:
-            theirs = _leaf_paths(load_spec(t))
-        except TaoTuiError:
-            continue
-        shared = len(mine & theirs)
-        score = shared / len(mine | theirs) if theirs else 0.0
-        if best is None or score > best[0]:
-            best = (score, t, shared, len(theirs))
-    if best is None or best[0] < 0.5:
-        return None
-    score, t, shared, total = best
+    _score, t, shared, total = best
     rel = t.relative_to(folder).as_posix()
     return TemplateMatch(
         rel, t, f"{path.name} matched to NVIDIA's {net.name}/{rel} by content ({shared} of its {total} values)"
     )
+
+
+def _best_by_content(path: Path, doc, templates: list[Path]) -> tuple[tuple[float, int], Path, int, int] | None:
+    """((score, equal values), template, shared values, template's values) of the template sharing the
+    most value paths with ``doc`` (Jaccard index of the two path sets; among equals, the one with the
+    most equal values: NVIDIA's qat/seq variants share every path); None below one half."""
+    from tao_tui.specs import format_for, load_spec
+    from tao_tui.specs.params import canonical_path
+
+    mine = {canonical_path(p): v for p, v in doc.leaves()}
+    if not mine:
+        return None
+    best: tuple[tuple[float, int], Path, int, int] | None = None
+    for t in templates:
+        if format_for(t) != format_for(path):
+            continue
+        try:
+            theirs = {canonical_path(p): v for p, v in load_spec(t).leaves()}
+        except TaoTuiError:
+            continue
+        shared = mine.keys() & theirs.keys()
+        score = (len(shared) / len(mine.keys() | theirs.keys()), sum(mine[k] == theirs[k] for k in shared))
+        if best is None or score > best[0]:
+            best = (score, t, len(shared), len(theirs))
+    return best if best is not None and best[0][0] >= 0.5 else None
+
+
+def guess_network(path: Path, doc=None):
+    """(NetworkDef, TemplateMatch) of the NVIDIA template, of any network, that ``path`` is most like by
+    content; None when none shares at least half its values. Reads every bundled template (~1 s)."""
+    from tao_tui.specs.netdef import load_network, template_networks
+
+    doc = doc if doc is not None else load(path)
+    best = None
+    for name in template_networks():
+        try:
+            net = load_network(name)
+        except TaoTuiError:
+            continue
+        found = _best_by_content(path, doc, template_files(net))
+        if found is not None and (best is None or found[0] > best[0][0]):
+            best = (found, net)
+    if best is None:
+        return None
+    (_score, t, shared, total), net = best
+    rel = t.relative_to(net.folder).as_posix()
+    note = (f"{path.name} looks like NVIDIA's {net.name}/{rel} ({shared} of its {total} values in common); "
+            f"pass --network to choose another network")
+    return net, TemplateMatch(rel, t, note)
 
 
 def _project_root(path: Path) -> Path | None:
@@ -300,7 +333,8 @@ def _show(args: argparse.Namespace) -> int:
     path = Path(args.file)
     doc = load(path)
     net = find_network(path, args.network)
-    if net is None:
+    guessed = guess_network(path, doc) if net is None else None
+    if net is None and guessed is None:
         for leaf, value in doc.leaves():
             print(f"{leaf} = {fmt_value(value)}")
         _warn_classes({path.name: doc})
@@ -312,7 +346,10 @@ def _show(args: argparse.Namespace) -> int:
             project_spec = path.resolve().relative_to((root / "specs").resolve()).as_posix()
         except ValueError:
             project_spec = None
-    match = match_template(net, path, doc, project_spec=project_spec)
+    if guessed is not None:
+        net, match = guessed
+    else:
+        match = match_template(net, path, doc, project_spec=project_spec)
     spec = match.spec if match else (project_spec or path.name)
     if match and match.note:
         print(f"# {match.note}", file=sys.stderr)
@@ -371,13 +408,14 @@ def _diff(args: argparse.Namespace) -> int:
         template = Path(args.template)
     else:
         net = find_network(path, args.network)
-        if net is None:
+        guessed = guess_network(path) if net is None else None
+        if net is None and guessed is None:
             raise UserError(
-                f"cannot tell which network {path} belongs to",
+                f"cannot tell which network {path} belongs to (it is like none of NVIDIA's spec files)",
                 "pass --network NAME, or the template file as the second argument",
                 field=str(path),
             )
-        match = match_template(net, path)
+        match = guessed[1] if guessed is not None else match_template(net, path)
         if match is None:
             raise UserError(
                 f"{path.name} matches none of {net.name}'s spec files, by name or by content",

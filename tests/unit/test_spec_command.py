@@ -332,3 +332,23 @@ def test_capitalised_class_keys_in_a_spec_are_warned_about(toy, tmp_path, capsys
     assert cli("check", other) == 0
     err = capsys.readouterr().err
     assert "'Forklift' has capital letters" in err and "default" not in err
+
+
+def test_without_network_a_copy_is_matched_to_the_closest_template_of_any_network(tmp_path, capsys):
+    src = templates_dir() / "yolo_v4" / "yolo_v4_train_resnet18_kitti_qat.txt"
+    mine = tmp_path / "mine.txt"
+    mine.write_text(src.read_text().replace("num_epochs: 80", "num_epochs: 20"))
+    assert cli("diff", mine) == 1
+    out = capsys.readouterr()
+    assert "looks like NVIDIA's yolo_v4/yolo_v4_train_resnet18_kitti_qat.txt" in out.err  # not the non-QAT twin
+    assert "-  num_epochs: 80" in out.out and "+  num_epochs: 20" in out.out
+    lines, err = _show_lines(capsys, mine)
+    assert "pass --network to choose another network" in err
+    # the QAT spec is none of the project's spec files: its values are locked, and it says so
+    assert "training_config.num_epochs = 20  [locked; NVIDIA's value is 80]" in lines
+    plain = tmp_path / "plain.txt"
+    plain.write_text((templates_dir() / "yolo_v4" / "yolo_v4_train_resnet18_kitti.txt").read_text()
+                     .replace("num_epochs: 80", "num_epochs: 20"))
+    lines, err = _show_lines(capsys, plain)
+    assert "looks like NVIDIA's yolo_v4/yolo_v4_train_resnet18_kitti.txt" in err
+    assert any(line.startswith("training_config.num_epochs = 20  [yours; NVIDIA's default is 80]") for line in lines)
