@@ -73,7 +73,6 @@ def test_a_generated_file_changed_by_hand_is_found(tmp_path):
     for path, body in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(body)
-    assert gen.main(["--source", str(SOURCE), "--out", str(tmp_path), "--check"]) == 0
     target = tmp_path / "specs_templates" / "dino" / "tao7" / "train.yaml"
     target.write_text(target.read_text() + "# edited\n")
     assert gen.main(["--source", str(SOURCE), "--out", str(tmp_path), "--check"]) == 1
@@ -128,9 +127,22 @@ def _contract_command(row: dict, stage_id: str) -> str:
     return row["actions"][stage_id]["command"]
 
 
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """network -> a 7.1.0 project of it with NVIDIA's values (made once per module)."""
+    cache: dict[str, Project] = {}
+
+    def get(network: str) -> Project:
+        if network not in cache:
+            cache[network] = create_project(tmp_path_factory.mktemp(network) / "p", network, tao_version=VERSION)
+        return cache[network]
+
+    return get
+
+
 @pytest.mark.parametrize("network", RUNNABLE)
-def test_every_network_builds_and_runs_the_contract_command(network, tmp_path):
-    project = create_project(tmp_path / "p", network, tao_version=VERSION)
+def test_every_network_builds_and_runs_the_contract_command(network, made):
+    project = made(network)
     assert project.image == cat.contract_skill(network, VERSION)["image"]
     pipe = Pipeline.for_project(project)
     assert pipe.net.cli == "contract" and pipe.net.tao_versions.since == "7.0"
@@ -213,8 +225,8 @@ def test_safe_parameters_include_every_popular_train_field_with_its_bounds(netwo
 
 
 @pytest.mark.parametrize("network", RUNNABLE)
-def test_everything_not_safe_is_locked_at_the_template_value(network, tmp_path):
-    project = create_project(tmp_path / "p", network, tao_version=VERSION)
+def test_everything_not_safe_is_locked_at_the_template_value(network, made):
+    project = made(network)
     net = load_network(network, version=VERSION)
     safe = {(p.spec, p.path) for p in net.safe_params}
     fed = {(f.spec, f.path) for st in net.stages for f in st.feeds}
