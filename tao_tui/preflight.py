@@ -391,6 +391,34 @@ def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | No
     return _unique(findings)
 
 
+def check_unset_values(project: Project, net, stage) -> list[Finding]:
+    """Safe values of ``stage``'s spec still at NVIDIA's "fill me in" placeholder (Hydra's ``???``) that
+    the stage's command does not pass as a ``key=value`` override: NeMo stops on them inside the
+    container ("Missing mandatory value"), so each is a failure naming the value and the `tao-tui set`
+    line that fills it."""
+    from tao_tui.specs import load_spec
+    from tao_tui.specs.params import is_unset
+    from tao_tui.workflow.commands import build_command
+    from tao_tui.workflow.stages import Pipeline
+
+    path = project.specs_dir / (stage.spec or "")
+    if not stage.spec or not path.is_file():
+        return []
+    doc = load_spec(path)
+    given = {a.split("=", 1)[0] for a in build_command(Pipeline(project, net), stage.id, have_key=True).args
+             if "=" in a and not a.startswith("-")}
+    out = []
+    for p in net.safe_params:
+        if p.spec != stage.spec or p.path in given or not doc.has(p.path) or not is_unset(doc.get(p.path)):
+            continue
+        out.append(Finding(
+            "fail", f"{stage.spec}: {p.path} is still NVIDIA's placeholder {doc.get(p.path)!r}; {stage.id} "
+                    "cannot run without it",
+            f"tao-tui set --project {shlex.quote(str(project.root))} "
+            + shlex.quote(f"{p.path}={CONTAINER_DATA}/<your file or folder>") + " (or ✎ in the wizard)"))
+    return out
+
+
 def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -> list[Finding]:
     """The checks that matter before ``stage_id`` starts (run by `tao-tui run`, the TUI and --plain).
 
@@ -407,6 +435,8 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         path_params = {(p.spec, _canonical(p.path)) for p in net.safe_params if p.type == "path"}
         findings += check_spec_paths(project, {stage.spec: doc}, path_params)
         findings += [Finding("fail", f"{e.field}: {e.rule}", e.fix) for e in spec_class_findings({stage.spec: doc})]
+    if net.specs == "download":  # conversational: NVIDIA's ??? placeholders the stage still has
+        findings += check_unset_values(project, net, stage)
     trains = stage.task in TRAINING_TASKS
     reads_first = stage.task == "dataset_convert" or (
         trains and not any(s.task == "dataset_convert" for s in net.stages)

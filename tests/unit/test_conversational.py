@@ -218,3 +218,24 @@ def test_after_download_every_value_is_nvidias_or_editable(network, tmp_path):
     rows = project_paramset(project).describe()
     assert rows and {r.provenance for r in rows} <= {"nvidia", "editable"}
     assert any(r.provenance == "editable" and r.path == "trainer.max_epochs" for r in rows)
+
+
+def test_preflight_names_the_placeholders_a_stage_still_has(tmp_path):
+    from tao_tui.preflight import preflight_stage
+
+    project = create_project(tmp_path / "p", "speech_to_text", tao_version="3.22.05")
+    _download(project.root, "speech_to_text")
+    Pipeline.for_project(project)
+    fails = [f for f in preflight_stage(project, "train", key_set=True) if f.level == "fail"]
+    assert [f.what.split(" is ")[0] for f in fails] == [
+        "train.yaml: training_ds.manifest_filepath",
+        "train.yaml: validation_ds.manifest_filepath",
+    ]
+    assert "tao-tui set --project" in fails[0].fix and "training_ds.manifest_filepath=" in fails[0].fix
+    assert not [f for f in preflight_stage(project, "dataset_convert", key_set=True) if f.level == "fail"]
+    data = "/workspace/tao-experiments/data"
+    set_params(project.root, {"training_ds.manifest_filepath": f"{data}/a.json",
+                              "validation_ds.manifest_filepath": f"{data}/b.json"})  # fmt: skip
+    assert not [
+        f for f in preflight_stage(Project.load(project.root), "train", key_set=True) if f.level == "fail"
+    ]
