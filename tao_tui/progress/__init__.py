@@ -32,7 +32,7 @@ Modules, one per log family: ``gate`` (the fast gate and line clean-up), ``tf1``
 
 from tao_tui.progress.error_rules import ERROR_RULES, ErrorRule, match_error
 from tao_tui.progress.events import KINDS, ProgressEvent, format_event, parse_duration
-from tao_tui.progress.parser import ProgressParser, parse_file, parse_lines
+from tao_tui.progress.parser import ProgressParser, parse_file, parse_lines, stamp
 from tao_tui.progress.state import ProgressState
 
 __all__ = [
@@ -47,4 +47,5 @@ __all__ = [
     "parse_duration",
     "parse_file",
     "parse_lines",
+    "stamp",
 ]

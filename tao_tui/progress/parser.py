@@ -121,8 +121,9 @@ class ProgressParser(
 
     def feed_line(self, line: str) -> list[ProgressEvent]:
         """Events completed by one console line (any of them may be empty). ``line``: as the
-        container printed it, or as the run log stores it (``<RFC3339Nano> <line>``); the events of
-        a timestamped line carry its time (``ProgressEvent.time``, for the pace of training)."""
+        container printed it, or as the run log stores it (``<RFC3339Nano> <line>``). The events
+        carry no time: readers of files stamp them (:func:`stamp`, done by :func:`parse_lines`);
+        a live reader knows the clock (``ProgressState(clock=...)``)."""
         events: list[ProgressEvent] = []
         handled = False
         if self._mode is None:
@@ -162,19 +163,6 @@ class ProgressParser(
                         handled = True
         if not handled:
             self._handle(_clean(line), events, 0)
-        if events and line[13:14] == ":":  # a timestamped line: the events get its time
-            key = line[:19]
-            t = _SECOND_CACHE.get(key)
-            if t is None:
-                t = line_time(line)
-                if t is None:
-                    return events
-                if len(_SECOND_CACHE) > 8192:
-                    _SECOND_CACHE.clear()
-                _SECOND_CACHE[key] = t
-            for ev in events:
-                if ev.time is None:
-                    ev.time = t
         return events
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
@@ -607,8 +595,29 @@ def _looks_like_status(first: str) -> bool:
     return isinstance(data, dict) and bool({"status", "date", "verbosity", "epoch"} & data.keys())
 
 
+def stamp(line: str, events: list[ProgressEvent]) -> list[ProgressEvent]:
+    """Give ``events`` (completed by ``line``) the time ``line`` starts with, if it starts with
+    the engine's RFC 3339 timestamp (a run log) or a logger's ``YYYY-MM-DD HH:MM:SS`` (a pasted
+    TAO log): ``ProgressEvent.time``, unix seconds, for the pace of training. Returns ``events``."""
+    if events and line[13:14] == ":":
+        key = line[:19]
+        t = _SECOND_CACHE.get(key)
+        if t is None:
+            t = line_time(line)
+            if t is None:
+                return events
+            if len(_SECOND_CACHE) > 8192:
+                _SECOND_CACHE.clear()
+            _SECOND_CACHE[key] = t
+        for ev in events:
+            if ev.time is None:
+                ev.time = t
+    return events
+
+
 def parse_lines(lines: Iterable[str], status: bool | None = None) -> Iterator[ProgressEvent]:
-    """Events from console lines (or status.json lines when ``status``; None = detect)."""
+    """Events from console lines (or status.json lines when ``status``; None = detect); console
+    events carry their line's time when the line has one (:func:`stamp`)."""
     it = _skip_headers(iter(lines))
     first: list[str] = []
     for line in it:
@@ -618,17 +627,19 @@ def parse_lines(lines: Iterable[str], status: bool | None = None) -> Iterator[Pr
     if status is None:
         status = bool(first) and _looks_like_status(first[-1])
     parser = ProgressParser()
-    feed = parser.feed_status_line if status else parser.feed_line
-    for line in first:
-        yield from feed(line)
     if status:
+        for line in first:
+            yield from parser.feed_status_line(line)
         for line in it:
-            yield from feed(line)
+            yield from parser.feed_status_line(line)
     else:
+        feed = parser.feed_line
+        for line in first:
+            yield from stamp(line, feed(line))
         for line in it:
             if parser._mode is None and not _gate(line):
                 continue
-            yield from feed(line)
+            yield from stamp(line, feed(line))
     yield from parser.flush()
 
 

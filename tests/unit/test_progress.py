@@ -267,8 +267,9 @@ def test_engine_timestamp_on_every_fixture_line_changes_nothing():
     for path in ALL_LOGS:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         stamped = [f"2026-11-28T02:12:{i % 60:02d}.{i:09d}Z {line}" for i, line in enumerate(lines[2:])]
-        got = [e.to_dict() for e in feed(stamped)]
-        assert all("time" in e for e in got), path.name  # the engine's time of the line
+        got = [e.to_dict() for e in parse_lines(stamped)]
+        assert all("time" in e for e in got[:-1] or got), path.name  # the engine's time of the line
+        assert [{k: v for k, v in e.items() if k != "time"} for e in got] == [e.to_dict() for e in feed(stamped)]
         want = [e.to_dict() for e in parse_file(path)]
         for e in got + want:
             e.pop("time", None)

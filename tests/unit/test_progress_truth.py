@@ -13,7 +13,7 @@ import pytest
 
 from tao_tui.cli import main as cli_main
 from tao_tui.commands.status import progress_of
-from tao_tui.progress import ProgressEvent, ProgressParser, ProgressState, parse_file
+from tao_tui.progress import ProgressEvent, ProgressParser, ProgressState, parse_file, parse_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = sorted((ROOT / "fixtures" / "logs").glob("*.log"))
@@ -69,11 +69,8 @@ def test_panel_shows_the_same_line(path):
 
 
 def feed(lines: list[str]) -> list[ProgressEvent]:
-    parser = ProgressParser()
-    out: list[ProgressEvent] = []
-    for line in lines:
-        out += parser.feed_line(line + "\n")
-    return out + parser.flush()
+    """As ``tao-tui progress`` reads a file: events stamped with their line's time."""
+    return list(parse_lines([line + "\n" for line in lines]))
 
 
 def test_finished_detectnet_run_reads_its_last_epoch_not_a_stale_step():
