@@ -50,10 +50,15 @@ def nvidia_specs_dir(project_root: Path | str) -> Path:
 
 
 def downloaded_files(folder: Path) -> list[str]:
-    """Names of the YAML files download_specs wrote into ``folder`` (sorted; [] when none)."""
+    """The YAML files download_specs wrote into ``folder``, as paths relative to it (``train.yaml``, or
+    ``asr/train.yaml`` when it made sub-folders); sorted; [] when none."""
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in SPEC_SUFFIXES
+    )
 
 
 def _bind(stage: StageDef, present: set[str]) -> StageDef | None:
@@ -65,9 +70,17 @@ def _bind(stage: StageDef, present: set[str]) -> StageDef | None:
     for name in names:
         if name in present:
             return dataclasses.replace(stage, spec=name)
+        nested = [n for n in sorted(present) if n.rsplit("/", 1)[-1] == name]  # in a sub-folder
+        if len(nested) == 1:
+            return dataclasses.replace(stage, spec=nested[0])
     # none of the documented names: the one file named after the sub-task (``<task>.yaml`` /
     # ``<task>_*.yaml``), when exactly one is there
-    own = [n for n in sorted(present) if n.split(".")[0] == stage.task or n.startswith(stage.task + "_")]
+    base = {n: n.rsplit("/", 1)[-1] for n in present}
+    own = [
+        n
+        for n in sorted(present)
+        if base[n].split(".")[0] == stage.task or base[n].startswith(stage.task + "_")
+    ]
     if len(own) == 1:
         return dataclasses.replace(stage, spec=own[0])
     return None

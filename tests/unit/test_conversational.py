@@ -239,3 +239,15 @@ def test_preflight_names_the_placeholders_a_stage_still_has(tmp_path):
     assert not [
         f for f in preflight_stage(Project.load(project.root), "train", key_set=True) if f.level == "fail"
     ]
+
+
+def test_specs_downloaded_into_a_sub_folder_are_found(tmp_path):
+    project = create_project(tmp_path / "p", "text_classification", tao_version="4.0.1")
+    shutil.copytree(FAKE_SPECS / "text_classification", project.root / NVIDIA_SPECS_DIR / "nlp")
+    pipe = Pipeline.for_project(project)
+    assert pipe.stage("train").spec == "nlp/train.yaml"
+    assert (project.specs_dir / "nlp" / "train.yaml").is_file()
+    assert (
+        "-e /workspace/tao-experiments/specs/nlp/train.yaml"
+        in build_command(pipe, "train", have_key=True).display
+    )
