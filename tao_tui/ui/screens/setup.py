@@ -144,7 +144,10 @@ class SetupScreen(Screen):
 
         self.network = network
         self.catalog_version = catalog_version
-        self.net = load_network(network)
+        # opened from a version's catalog: that version's definition (TAO 7: generated from NVIDIA's contract)
+        from tao_tui.catalog import is_contract_version
+
+        self.net = load_network(network, version=catalog_version if is_contract_version(catalog_version) else None)
         self.has_classes = any(p.type in ("class_mapping", "class_list") for p in self.net.safe_params)
         self.values = value_params(self.net)
         self.step = "folder"
@@ -173,6 +176,8 @@ class SetupScreen(Screen):
             default_version = default_tao_version(self.network)[0]
         except TaoTuiError:
             default_version = versions[0] if versions else None
+        if self.net.tao_versions is not None and self.catalog_version in versions:  # TAO 7, from its catalog
+            default_version = self.catalog_version
 
         yield Header()
         yield Static(id="steps")
