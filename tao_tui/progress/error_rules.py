@@ -305,6 +305,17 @@ ERROR_RULES: list[ErrorRule] = [
         "('dino convert fails before reading the spec')",
     ),
     ErrorRule(
+        "NEMO1",
+        ("Missing mandatory value",),
+        "NeMo stopped: a value NVIDIA's spec file leaves as ??? (a manifest, data file or folder) was "
+        "never set; the error line names it.",
+        "Set it: tao-tui set --project DIR 'KEY=/workspace/tao-experiments/data/...' (or ✎ in the "
+        "wizard); pre-flight lists every ??? value a stage still has.",
+        source="omegaconf raises MissingMandatoryValue ('Missing mandatory value: <key>') when a '???' "
+        "value is read (omry/omegaconf issue #9; the message as printed in motional/nuplan-devkit "
+        "issue #270); the TAO 3.22/4.0 NeMo specs leave dataset paths as ??? (tao_tui/specs/downloaded.py)",
+    ),
+    ErrorRule(
         "D0",
         ("Error response from daemon",),
         "Docker refused to start the container.",

@@ -85,6 +85,7 @@ _PREFIX = re.compile(
     rf"""(?:
       {_TS}\s+(?:\[TAO\ Toolkit\]\s+)?\[{_LEVELS}\]\s+\S+(?:\s+\d+)?:\ ?      # 5.x / 3.x launcher, TF1 train
     | {_TS}\s+-\s+\S+\s+-\s+{_LEVELS}\s+-\ ?                               # 3.x: asctime - name - LEVEL - msg
+    | \[NeMo\ [IWEDC]\ {_TS}\s+[\w.]+:\d+\]\ ?                                # NeMo 3.x/4.x: [NeMo I date time mod:line]
     | \[{_TS}\s+-\s+[^\]]*?\s+-\s+{_LEVELS}\]\ ?                           # PyTorch: [asctime - TAO Toolkit - name - LEVEL]
     | {_LEVELS}:[\w.]+:                                                    # INFO:tensorflow:msg
     | [IWEF]\d{{4}}\ \d\d:\d\d:\d\d\.\d+\s+\d+\s+\S+\]\ ?                  # absl/glog C++ "I0131 11:05:27.929 12 x.cc:1] "

@@ -94,3 +94,14 @@ def test_the_summary_headlines_test_wer_and_text_accuracy():
     for e in _events(REPORT):
         state.apply(e)
     assert "accuracy 92.23" in state.summary()
+
+
+def test_nemo_logger_prefix_and_a_missing_value():
+    events = _events(
+        "[NeMo I 2022-05-20 10:00:09 model_checkpoint:200] Epoch 3, global step 39: val_wer reached 0.41 "
+        "(best 0.41), saving model to '/r/m.ckpt' as top 3\n"
+        "omegaconf.errors.MissingMandatoryValue: Missing mandatory value: training_ds.manifest_filepath\n"
+    )
+    assert events[0].kind == "validation" and events[0].epoch == 4 and events[0].kpi == {"val_wer": 0.41}
+    err = next(e for e in events if e.kind == "error")
+    assert "training_ds.manifest_filepath" in err.message and "tao-tui set" in err.fix
