@@ -81,6 +81,22 @@ class Pipeline:
         PyTorch's ``core/entrypoint.py launch`` reads ``gpu_ids=`` up to the next space)."""
         return "[" + ",".join(str(i) for i in range(self.gpu_count())) + "]"
 
+    def status_epoch_base(self) -> int | None:
+        """How this project's status.json counts epochs, for ``ProgressParser(epoch_base=...)``:
+        1 for PyTorch 5.0-5.5 (the status logger increments its counter before writing, so ``epoch``
+        is the count done and ``max_epoch`` the number of epochs: tao_pytorch_backend@v5.0.0
+        ``nvidia_tao_pytorch/core/callbacks/loggers.py:113-116``, tao_5.5_release ``loggers.py:117,124``
+        + ``core/lightning/tao_lightning_module.py:61``); 0 for PyTorch 6.x (0-based ``current_epoch``,
+        ``max_epoch = max_epochs - 1``: release/6.0.0 ``core/callbacks/loggers.py:135-137``); None
+        (detect from the lines) for TF1, TF2 and versions without public source."""
+        if self.net.framework != "pyt" or self.net.cli != "hydra":
+            return None
+        if (5,) <= self.version < (6,):
+            return 1
+        if (6,) <= self.version < (7,):
+            return 0
+        return None
+
     def model_ext(self) -> str:
         if self.net.specs == "download":  # NeMo tasks of TAO 3.x/4.x: encrypted .tlt checkpoints
             return "tlt"
