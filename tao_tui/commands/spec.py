@@ -176,7 +176,13 @@ def find_network(path: Path, name: str | None = None):
         return load_network(folder.name, folder.parent)
     data = _project_data(path)
     if data and isinstance(data.get("network"), str):
-        return load_network(data["network"], version=data.get("tao_version"))
+        net = load_network(data["network"], version=data.get("tao_version"))
+        if net.specs == "download":  # conversational: NVIDIA's files are the ones the project downloaded
+            from tao_tui.specs.downloaded import downloaded_network, nvidia_specs_dir
+
+            root = next(f for f in path.resolve().parents if (f / "project.yaml").is_file())
+            net = downloaded_network(net, nvidia_specs_dir(root))
+        return net
     return None
 
 

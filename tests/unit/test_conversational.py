@@ -251,3 +251,14 @@ def test_specs_downloaded_into_a_sub_folder_are_found(tmp_path):
         "-e /workspace/tao-experiments/specs/nlp/train.yaml"
         in build_command(pipe, "train", have_key=True).display
     )
+
+
+def test_spec_diff_compares_with_the_downloaded_file(tmp_path, capsys):
+    from tao_tui.cli import main
+
+    project = create_project(tmp_path / "p", "speech_to_text", tao_version="3.22.05")
+    _download(project.root, "speech_to_text")
+    set_params(project.root, {"trainer.max_epochs": 7})
+    assert main(["spec", "diff", str(project.specs_dir / "train.yaml")]) == 1  # differs
+    out = capsys.readouterr().out
+    assert "-  max_epochs: 100" in out and "+  max_epochs: 7" in out and "nvidia_specs/train.yaml" in out
