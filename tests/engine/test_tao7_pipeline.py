@@ -102,9 +102,9 @@ def test_tao7_dino_train_evaluate_export(tmp_path, tao_test_image, engine, test_
     assert (root / "results/export/dino.onnx").stat().st_size > 0
     assert project.stages["export"].outputs["onnx"] == "/workspace/tao-experiments/results/export/dino.onnx"
     # progress read from <results_dir>/train/status.json in 7.x PyTorch's shape (0-based epoch,
-    # max_epoch = epochs - 1, step; backend-truth.md X8, tao_pytorch_backend core/callbacks/loggers.py)
+    # max_epoch = epochs - 1, step: NVIDIA/tao_pytorch_backend nvidia_tao_pytorch/core/callbacks/loggers.py)
     status = (root / "results/train/train/status.json").read_text().splitlines()
-    assert '"epoch": 0, "max_epoch": 1, "step": 10' in status[1]
+    assert '"epoch": 0, "step": 10, "max_epoch": 1, "max_step": 20' in status[1]
     events = [json.loads(line) for line in (runs["train"] / "events.jsonl").read_text().splitlines()]
     epochs = [e for e in events if e["kind"] == "epoch"]
     assert [(e["epoch"], e["max_epoch"]) for e in epochs] == [(1, 2), (2, 2)]

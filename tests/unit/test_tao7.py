@@ -340,3 +340,23 @@ def test_networks_tao_tui_cannot_run_say_why(tmp_path):
     assert "toml" in rows["cosmos_rl"]["why_not"]
     with pytest.raises(UserError):
         create_project(tmp_path / "x", "cosmos_rl", tao_version=VERSION)
+
+
+def test_tao7_status_json_shape_reads_as_epochs_done():
+    """TAO 7 PyTorch's TAOStatusLogger (NVIDIA/tao_pytorch_backend nvidia_tao_pytorch/core/callbacks/
+    loggers.py): 0-based ``epoch``, ``max_epoch`` = max_epochs - 1, ``step``/``max_step``."""
+    from tao_tui.progress import ProgressParser
+
+    lines = [
+        '{"date": "8/3/2026", "time": "10:0:0", "status": "STARTED", "verbosity": "INFO", '
+        '"message": "Starting Training Loop."}',
+    ] + [
+        json.dumps({"date": "8/3/2026", "time": "10:0:1", "status": "RUNNING", "verbosity": "INFO",
+                    "message": "Training loop in progress", "epoch": e, "step": (e + 1) * 50, "max_epoch": 2,
+                    "max_step": 150, "time_per_epoch": "0:01:00", "time_per_step": "0:00:01.2", "eta": "0:02:00"})
+        for e in range(3)
+    ]
+    parser = ProgressParser()
+    events = [ev for line in lines for ev in parser.feed_status_line(line + "\n")]
+    epochs = [(e.epoch, e.max_epoch, e.step) for e in events if e.kind == "epoch"]
+    assert epochs == [(1, 3, 50), (2, 3, 100), (3, 3, 150)]
