@@ -57,7 +57,7 @@ def feed_status(lines: list[str]) -> list[ProgressEvent]:
 
 
 def test_fixture_set_is_complete():
-    assert len(ALL_LOGS) == 17
+    assert len(ALL_LOGS) == 20
 
 
 @pytest.mark.parametrize("path", ALL_LOGS, ids=lambda p: p.name)

@@ -8,11 +8,13 @@ terminal-width bar leaves in a captured log)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tao_tui.progress import ERROR_RULES, ProgressEvent, ProgressParser, ProgressState, format_event
 
+LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 BAR = "Producing predictions:  40%|####      | 20/50 [00:04<00:06,  4.81it/s]\r"
 
 
@@ -312,3 +314,23 @@ def test_every_error_rule_names_its_source():
     for rule in ERROR_RULES:
         assert rule.source, rule.id
         assert rule.message and rule.fix, rule.id
+
+
+# the same kinds in real users' output (tests/fixtures/logs, see SOURCES.md) --------------------
+
+def test_real_yolo_v4_tiny_ap_table():
+    from tao_tui.progress import parse_file
+
+    events = list(parse_file(LOGS / "yolo_v4_tiny_train_end.log"))
+    (val,) = of(events, "validation")
+    assert val.ap == {"bicycle": 0.42806, "electric_bicycle": 0.73193} and val.map == 0.58
+    assert (val.epoch, val.max_epoch) == (80, 80) and val.kpi["validation_loss"] == pytest.approx(22.935384)
+    assert ProgressState().apply_all(events).summary() == "epoch 80/80  loss 17.706  mAP 0.58"
+
+
+def test_real_classification_evaluate():
+    from tao_tui.progress import parse_file
+
+    kpi = ProgressState().apply_all(parse_file(LOGS / "classification_tf1_evaluate.log")).kpi
+    assert kpi["loss"] == pytest.approx(0.3027826) and kpi["top_k_accuracy"] == 1.0 and kpi["accuracy"] == 0.95
+    assert kpi["electric_bicycle.recall"] == 0.99 and kpi["bicycle.precision"] == 0.96
