@@ -56,3 +56,30 @@ class EnvironmentProblem(TaoTuiError):
     """The machine is not ready: engine down, no GPU runtime, image missing, disk full…"""
 
     exit_code = 2
+
+
+def from_os_error(err: OSError, doing: str | None = None) -> TaoTuiError:
+    """An ``OSError`` that reached the top (a file tao-tui reads or writes) as one line naming the file,
+    what the system said and the fix. ENOSPC/EROFS/EACCES/ENOENT… get their own fix; exit 2."""
+    import errno as _errno
+
+    path = err.filename if err.filename is not None else None
+    where = f" {path}" if path is not None else ""
+    what = err.strerror or type(err).__name__
+    prefix = f"{doing}: " if doing else ""
+    fixes = {
+        _errno.ENOSPC: "the disk is full: free some space (old results/, `docker system prune`) and retry",
+        _errno.EDQUOT: "your disk quota is used up: free some space and retry",
+        _errno.EROFS: "the folder is on a read-only filesystem: use a writable folder (copy the project)",
+        _errno.EACCES: "check the file's owner and mode (`ls -l`); tao-tui needs to read and write it",
+        _errno.EPERM: "check the file's owner and mode (`ls -l`); tao-tui needs to read and write it",
+        _errno.ENOENT: "check the path exists",
+        _errno.ENOTDIR: "a part of the path is a file, not a folder: fix the path",
+        _errno.EISDIR: "the path is a folder: name a file",
+        _errno.ENAMETOOLONG: "use a shorter path",
+        _errno.ELOOP: "the path has a symbolic link loop: fix the link",
+        _errno.EMFILE: "too many open files: raise `ulimit -n` and retry",
+        _errno.EIO: "the disk reported an I/O error: check it (`dmesg`)",
+    }
+    fix = fixes.get(err.errno, "check the path and retry")
+    return EnvironmentProblem(f"{prefix}can't use{where}: {what}", fix)

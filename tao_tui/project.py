@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,6 +34,36 @@ PROJECT_FILE = "project.yaml"
 CONTAINER_ROOT = "/workspace/tao-experiments"
 CONTAINER_DATA = f"{CONTAINER_ROOT}/data"
 STAGE_STATES = ("pending", "running", "done", "failed", "stopped")
+
+
+def read_text_file(path: Path | str, *, what: str = "the file", max_bytes: int = 16 << 20) -> str:
+    """A UTF-8 text file tao-tui reads (project.yaml, ~/.tao_mounts.json…), or ``UserError`` naming
+    the file, the rule and the fix: not a regular file (a folder, a FIFO), unreadable, larger than
+    ``max_bytes``, not UTF-8 (UTF-16 is named as such)."""
+    import stat as _stat
+
+    path = Path(path)
+    try:
+        st = path.stat()
+        if not _stat.S_ISREG(st.st_mode):
+            kind = "a folder" if _stat.S_ISDIR(st.st_mode) else "not a regular file (a FIFO, a device…)"
+            raise UserError(f"{path} is {kind}", f"{what} must be a regular text file: fix the path",
+                            field=str(path))
+        if st.st_size > max_bytes:
+            raise UserError(f"{path} is {st.st_size:,} bytes; {what} is at most {max_bytes:,}",
+                            "check it is the right file", field=str(path))
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"can't read {path}: {err.strerror}",
+                        "check the file's owner and mode (`ls -l`)", field=str(path)) from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise UserError(f"{path} is UTF-16 text; tao-tui reads UTF-8",
+                        f"convert it: iconv -f UTF-16 -t UTF-8 {shlex.quote(str(path))}", field=str(path))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path} is not UTF-8 text (byte {err.start})",
+                        f"{what} must be UTF-8 text: fix or recreate it", field=str(path)) from None
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
@@ -207,26 +238,143 @@ class Project:
 
     @classmethod
     def load(cls, root: Path | str) -> Project:
+        """Read ``<root>/project.yaml``. ``UserError`` naming the file, the field, the rule and the fix for
+        anything that is not a project tao-tui wrote: not UTF-8, not YAML, aliases (a "billion laughs"),
+        not a mapping, a field of the wrong type, an unknown field."""
         root = Path(root).expanduser()
         path = root / PROJECT_FILE
-        if not path.is_file():
+        if not str(root).strip():
+            raise UserError("the project folder is an empty string", "pass the folder, e.g. --project ~/proj",
+                            field="--project")
+        try:
+            is_file = path.is_file()
+        except OSError as err:
+            raise UserError(f"can't look at {path}: {err.strerror}", "check the path", field="--project") from None
+        if not is_file:
             raise UserError(
                 f"{root} is not a tao-tui project (no {PROJECT_FILE})",
                 "create one with `tao-tui new --network NAME --dir DIR --yes`, or pass the right --project",
                 field="--project",
             )
+        text = read_text_file(path, what=PROJECT_FILE, max_bytes=4 << 20)
+        fix = f"fix {path} by hand, or recreate the project (`tao-tui new`)"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(text, Loader=_NoAliasLoader) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-            raise UserError(f"{where}: project.yaml is not valid YAML", "fix the file or recreate the project") from None
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            raise UserError(f"{where}: project.yaml is not valid YAML ({problem})", fix) from None
+        except RecursionError:
+            raise UserError(f"{path}: nested too deeply to be a project.yaml", fix) from None
+        if not isinstance(data, dict):
+            raise UserError(f"{path}: must be a mapping of fields (network:, tao_version:, …), "
+                            f"not a {type(data).__name__}", fix)
+        _check_fields(data, path, fix)
         try:
-            stages = {k: StageResult(**v) for k, v in (data.pop("stages", None) or {}).items()}
+            stages = {str(k): StageResult(**v) for k, v in (data.pop("stages", None) or {}).items()}
             mounts = [MountDef(**m) for m in data.pop("mounts", None) or ()]
             return cls(root=root, stages=stages, mounts=mounts, **data)
         except TypeError as exc:
-            raise UserError(f"{path}: unexpected content ({exc})", "recreate the project") from None
+            raise UserError(f"{path}: unexpected content ({exc})", fix) from None
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader without anchors/aliases: tao-tui never writes them, and each alias can multiply the
+    document (a 500-byte "billion laughs" expands to gigabytes)."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML's hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed here",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "str?":
+        return value is None or isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "int?":
+        return value is None or _is(value, "int")
+    if kind == "num?":
+        return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "list":
+        return isinstance(value, list)
+    if kind == "dict":
+        return isinstance(value, dict)
+    if kind == "list?":
+        return value is None or isinstance(value, list)
+    if kind == "dict?":
+        return value is None or isinstance(value, dict)
+    return True
+
+
+_PROJECT_FIELDS = {"id": "str", "network": "str", "tao_version": "str", "image": "str?", "dataset": "str?",
+                   "gpus": "int", "gpu_index": "list?", "user": "str?", "mounts": "list?", "env": "dict?",
+                   "container_network": "bool", "params": "dict?", "unlocked": "list?", "stages": "dict?",
+                   "created": "num?"}
+_STAGE_FIELDS = {"status": "str", "run_id": "str?", "exit_code": "int?", "started": "num?", "finished": "num?",
+                 "message": "str?", "outputs": "dict?"}
+_MOUNT_FIELDS = {"source": "str", "destination": "str", "read_only": "bool"}
+
+
+def _check_fields(data: dict, path: Path, fix: str) -> None:
+    """Every field of project.yaml has the type tao-tui writes (UserError naming the field otherwise)."""
+
+    def bad(field_name: str, kind: str, value: Any) -> UserError:
+        want = {"str": "text", "str?": "text", "int": "a whole number", "int?": "a whole number",
+                "num?": "a number", "bool": "true or false", "list": "a list", "list?": "a list",
+                "dict": "a mapping", "dict?": "a mapping"}[kind]
+        return UserError(f"{path}: {field_name} must be {want}, not {value!r:.60}", fix, field=field_name)
+
+    for key in ("id", "network", "tao_version"):
+        if key not in data:
+            raise UserError(f"{path}: the field {key} is missing", fix, field=key)
+    from dataclasses import fields
+
+    known = {f.name for f in fields(Project)} - {"root", "notices"}
+    for key, value in data.items():
+        if not isinstance(key, str) or key not in known:
+            raise UserError(f"{path}: unknown field {key!r:.60}", fix, field=str(key))
+        kind = _PROJECT_FIELDS.get(key, "any")
+        if not _is(value, kind):
+            raise bad(key, kind, value)
+    stage_known = {f.name for f in fields(StageResult)}
+    for name, st in (data.get("stages") or {}).items():
+        if not isinstance(st, dict):
+            raise bad(f"stages.{name}", "dict", st)
+        for key, value in st.items():
+            kind = _STAGE_FIELDS.get(key, "any") if isinstance(key, str) and key in stage_known else None
+            if kind is None:
+                raise UserError(f"{path}: unknown field stages.{name}.{key!r:.60}", fix, field=f"stages.{name}")
+            if not _is(value, kind):
+                raise bad(f"stages.{name}.{key}", kind, value)
+        if st.get("status", "pending") not in STAGE_STATES:
+            raise UserError(f"{path}: stages.{name}.status must be one of {', '.join(STAGE_STATES)}", fix,
+                            field=f"stages.{name}.status")
+    for i, m in enumerate(data.get("mounts") or ()):
+        if not isinstance(m, dict) or not {"source", "destination"} <= set(m):
+            raise UserError(f"{path}: mounts[{i}] needs source and destination", fix, field=f"mounts[{i}]")
+        for key, value in m.items():
+            kind = _MOUNT_FIELDS.get(key) if isinstance(key, str) else None
+            if kind is None or not _is(value, kind):
+                raise bad(f"mounts[{i}].{key}", kind or "str", value)
+    for key in ("gpu_index", "unlocked"):
+        for item in data.get(key) or ():
+            if not _is(item, "int" if key == "gpu_index" else "str"):
+                raise bad(f"{key}[]", "int" if key == "gpu_index" else "str", item)
+    for k, v in (data.get("env") or {}).items():
+        if not isinstance(k, str) or not isinstance(v, str) or "\0" in k + v or "=" in k:
+            raise UserError(f"{path}: env.{k!s:.40} must be NAME: text (no '=' in the name, no NUL)", fix,
+                            field="env")
+    if isinstance(data.get("params"), dict) and not all(isinstance(k, str) for k in data["params"]):
+        raise UserError(f"{path}: params keys must be text", fix, field="params")
 
 
 _RUN_RE = re.compile(r"^(?P<stage>.+)-\d{8}-\d{6}-[0-9a-f]{4}$")

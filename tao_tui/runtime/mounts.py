@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tao_tui.errors import SpecParseError, ValidationError
+from tao_tui.project import read_text_file
 
 TOP_LEVEL_KEYS = ("Mounts", "Envs", "DockerOptions")
 VALID_DOCKER_OPTIONS = ("user", "ports", "shm_size", "ulimits", "privileged", "network", "tty")
@@ -129,9 +130,12 @@ def load_mounts(
     p = Path(path) if path is not None else mounts_path()
     if not p.exists():
         return None
-    text = p.read_text(encoding="utf-8")
+    text = read_text_file(p, what="NVIDIA's launcher file", max_bytes=1 << 20)
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ValidationError(str(p), "the JSON is nested too deeply to be a launcher file",
+                              fix='start from {"Mounts": []}') from None
     except json.JSONDecodeError as err:
         raise SpecParseError(
             str(p),
