@@ -249,3 +249,16 @@ def test_check_value_is_a_dry_run(project):
     assert "between 1 and 500" in check_value(project, EPOCHS, "501")
     assert (project / "specs" / TRAIN).read_text() == before
     assert asyncio is not None
+
+
+async def test_a_capitalised_class_key_written_by_hand_is_flagged(project):
+    spec = project / "specs" / TRAIN
+    spec.write_text(spec.read_text().replace('key: "van"', 'key: "Van"', 1))
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = await _open_params(pilot)
+        await _select(pilot, tree, MAPPING)
+        shown = _detail(tree)
+        assert "class name 'Van' has capital letters" in shown and "fix: use 'van'" in shown
+        table = tree.query_one("#param-table")
+        assert "red" in str(table.get_row_at(table.cursor_row)[2].style)

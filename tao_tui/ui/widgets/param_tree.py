@@ -143,8 +143,12 @@ class ParamTable(DataTable):
 
     def on_resize(self) -> None:
         # the editor opening below (or a smaller terminal) takes rows: keep the selected row in sight
-        if self.row_count and self.cursor_row is not None:
-            self.call_after_refresh(self.move_cursor, row=self.cursor_row, scroll=True)
+        if self.row_count:
+            self.call_after_refresh(self.keep_cursor_in_view)
+
+    def keep_cursor_in_view(self) -> None:
+        """Scroll to the cursor's row as it is now (not as it was when this was scheduled)."""
+        self.move_cursor(row=self.cursor_row, scroll=True)
 
     def action_activate(self) -> None:
         self.parent_tree.activate()
@@ -217,6 +221,7 @@ class ParamTree(Vertical):
         self._message_key: str | None = None
         self._widths = (24, VALUE_MIN)
         self._pending: Any = None  # the timer of the next validation
+        self.findings: list = []  # ValidationErrors about class names inside the spec files
 
     def compose(self) -> ComposeResult:
         yield ParamTable(id="param-table", cursor_type="row", zebra_stripes=False, show_header=True)
@@ -233,17 +238,21 @@ class ParamTree(Vertical):
     def load(self, focus_key: str | None = None) -> None:
         """Read the project's spec files and their provenance off the UI thread, then show them."""
         from tao_tui.project import Project
+        from tao_tui.specs.rules import spec_class_findings
         from tao_tui.workflow.create import project_paramset
 
         try:
-            rows = project_paramset(Project.load(self.root)).describe()
+            pset = project_paramset(Project.load(self.root))
+            rows = pset.describe()
+            findings = spec_class_findings(pset.docs)  # e.g. key: "Mask" written into a spec by hand
         except TaoTuiError as err:
             self.app.call_from_thread(self._detail, f"[red]{escape(str(err))}[/]")
             return
-        self.app.call_from_thread(self._show_rows, rows, focus_key)
+        self.app.call_from_thread(self._show_rows, rows, focus_key, findings)
 
-    def _show_rows(self, rows: list[Row], focus_key: str | None) -> None:
+    def _show_rows(self, rows: list[Row], focus_key: str | None, findings: list | None = None) -> None:
         table = self.query_one(ParamTable)
+        self.findings = list(findings or [])
         current = focus_key or (self.current.key if self.current else None)
         self.rows = rows
         self.nodes = build_tree(rows)
@@ -294,7 +303,7 @@ class ParamTree(Vertical):
             return Text(""), Text(_cut(indent + fold + node.label, name_w), style), Text(f"{count} values", "dim")
         row = node.row
         assert row is not None
-        style = STYLE.get(row.provenance, "")
+        style = "bold red" if self.findings and self.findings_for(row) else STYLE.get(row.provenance, "")
         value = _cut(format_value(row.value), value_w)
         if row.provenance == "differs" and row.in_nvidia:
             value = _cut(f"{format_value(row.value)} ≠ {format_value(row.nvidia)}", value_w)
@@ -350,6 +359,8 @@ class ParamTree(Vertical):
         value = escape(format_value(row.value))
         lines = [self._message] if self._message and self._message_key == row.key else []
         lines.append(f"[b]{escape(row.path)}[/b] = [b]{value}[/b]  [dim]({escape(row.spec)})[/]")
+        for err in self.findings_for(row):
+            lines.append(f"[b red]{escape(err.rule)}[/]\n[red]fix: {escape(err.fix or '')}[/]")
         colour = {"differs": "red", "rewritten": "cyan", "unlocked": "magenta", "yours": "green"}.get(row.provenance)
         note = escape(row.note)
         lines.append(f"[{colour}]{note}[/]" if colour else note)
@@ -370,6 +381,10 @@ class ParamTree(Vertical):
         else:
             lines.append("[dim]NVIDIA tuned it; u unlocks it (experts only, asks first)[/]")
         return "\n".join(lines)
+
+    def findings_for(self, row: Row) -> list:
+        """The class-name problems inside the spec files that concern ``row`` (its value or group)."""
+        return [e for e in self.findings if e.field == row.key or e.field.startswith((row.key + ".", row.key + "["))]
 
     # ------------------------------------------------------------------ folding
     def activate(self) -> None:
@@ -429,7 +444,7 @@ class ParamTree(Vertical):
         inp.cursor_position = len(inp.value)
         table = self.query_one(ParamTable)
         # the editor takes rows from the table: keep the row being edited in sight
-        self.call_after_refresh(table.move_cursor, row=table.cursor_row, scroll=True)
+        self.call_after_refresh(table.keep_cursor_in_view)
         self._detail("[dim]Enter saves · Escape cancels[/]\n" + self.describe(row))
 
     def cancel_edit(self) -> None:
