@@ -243,6 +243,15 @@ def _layout_error(root: Path, fmt: str | None) -> UserError:
 # --------------------------------------------------------------------------- scan
 
 
+def expand_path(path: Path | str, field: str) -> Path:
+    """``~`` / ``~user`` expanded; an unknown user is a UserError naming ``field``, not a RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise UserError(f"{path}: no such user's home folder", "write the full path (e.g. /home/me/data)",
+                        field=field) from None
+
+
 def scan_dataset(
     root: Path,
     *,
@@ -259,7 +268,7 @@ def scan_dataset(
     and MAX_SIZE_SAMPLE image headers.
     Raises UserError (field "dataset") for a missing or unreadable folder, or when no accepted
     layout is found (the message lists every accepted layout)."""
-    root = Path(root).expanduser()
+    root = expand_path(root, "dataset")
     if fmt in NEMO_FORMATS:  # conversational (NeMo) formats: tao_tui/dataset_nemo.py
         return scan_nemo(root, fmt, on_progress=on_progress, cancel=cancel)
     if fmt not in (None, "kitti", "coco"):

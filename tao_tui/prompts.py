@@ -114,7 +114,10 @@ def folder_problem(text: str) -> tuple[Path | None, str, bool]:
     text = text.strip()
     if not text:
         return None, "type a folder for the project (it is created for you)", False
-    path = Path(text).expanduser()
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # ~user of a user this machine does not know
+        return None, f"{text}: no such user's home folder: write the full path", False
     if not path.is_absolute():
         path = Path.cwd() / path
     if path.exists():
@@ -262,7 +265,7 @@ def _dataset_step(q, net, answers):
     from tao_tui.dataset_nemo import NEMO_FORMATS  # conversational: manifests, TSV, text+labels
 
     if fmt not in ("kitti", "coco", *NEMO_FORMATS):
-        path = Path(text).expanduser()
+        path = Path(text)
         if not path.is_dir():
             print(f"error: dataset: {text} is not a folder\n  fix: give the folder that holds your images")
             return False
@@ -277,7 +280,7 @@ def _dataset_step(q, net, answers):
             print(f"\rscanning … {done}/{total}", end="", flush=True)
 
     try:
-        scan = scan_dataset(Path(text).expanduser(), fmt=fmt, on_progress=progress)
+        scan = scan_dataset(Path(text), fmt=fmt, on_progress=progress)
     except TaoTuiError as err:
         print(f"\nerror: {err}")
         return False
