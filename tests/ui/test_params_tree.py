@@ -119,6 +119,8 @@ async def test_class_mapping_is_edited_in_the_one_notation(project):
                   if re.fullmatch(r"cost_function_config\.target_classes(\[\d\])?\.name", r.path) and r.spec == TRAIN]
         assert [r.value for r in blocks] == ["forklift", "person"]
         assert all(r.provenance == "rewritten" and "forklift:forklift, pallet:forklift" in r.origin for r in blocks)
+    stored = Project.load(project).params[MAPPING]
+    assert stored == [["forklift", "forklift"], ["pallet", "forklift"], ["person", "person"]]  # as `new --classes`
 
 
 async def test_locked_rewritten_and_unlock_through_the_confirm_dialog(project):

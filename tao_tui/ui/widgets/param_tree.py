@@ -31,7 +31,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from tao_tui.errors import TaoTuiError
-from tao_tui.specs.params import Row, format_value
+from tao_tui.specs.params import Row, as_mapping, format_value
 
 MARK = {"editable": "✎", "yours": "✎", "rewritten": "↻", "differs": "≠", "unlocked": "U", "nvidia": " "}
 STYLE = {
@@ -490,8 +490,11 @@ class ParamTree(Vertical):
             return
         from tao_tui.workflow.create import set_param
 
+        value: Any = event.value
         try:
-            project = set_param(self.root, row.key, event.value)  # validated, specs written, saved
+            if row.type == "class_mapping":  # stored as `tao-tui new --classes` stores it: [[label, class], ...]
+                value = [list(pair) for pair in as_mapping(value, row.path)]
+            project = set_param(self.root, row.key, value)  # validated, specs written, saved
         except TaoTuiError as err:
             self._detail(_error_markup(err) + "\n" + self.describe(row))
             return
