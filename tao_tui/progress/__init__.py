@@ -15,19 +15,26 @@ Event semantics (what the numbers mean, whatever TAO printed):
   (6.x: ``max_epoch = max_epochs - 1``) are normalised to that.
 * ``step`` events: ``epoch`` = 0-based index of the epoch in progress, ``step`` / ``max_step``
   = position inside that epoch (TF1's global step is converted using its fractional epoch).
-* ``validation``: ``map`` (mean AP, in %) and ``ap`` (per class) once the table has ended.
+* ``validation``: ``map`` and ``ap`` (per class) once the table has ended, as TAO printed them
+  (detectnet_v2: percent; the TF1 Keras detectors' AP table: 0..1); ``epoch`` = the epochs done
+  at that validation when the log says (``Epoch 40/40`` header, the Keras ``Epoch 70/80``).
 * ``kpi``: numbers in ``kpi`` (pruning ratio, accuracy, precision/recall/hmean, ...).
-* ``stage_done``: the stage says it finished. ``error``: ``message`` in plain words and a ``fix``.
+* ``stage_done``: the log says the stage finished (only the container's exit finishes a run:
+  ``ProgressState.set_exit``). ``error``: ``message`` in plain words and a ``fix``.
+* ``warning``: something that will hurt the results without failing the stage (objects
+  dataset_convert dropped), with a ``fix``.
 * ``info``: everything else worth showing (dataset_convert shards, class map, throughput, ...).
 
 The hot path is a handful of substring tests: a line that contains none of the anchor words
-costs well under a microsecond; regexes only run on lines that passed that gate.
+costs about a microsecond; regexes only run on lines that passed that gate. Events carry the time
+of their line (``ProgressEvent.time``) when a file reader stamps them (:func:`stamp`).
 
 Modules, one per log family: ``gate`` (the fast gate and line clean-up), ``tf1`` (Keras/estimator),
 ``detectnet`` (detectnet_v2 validation tables), ``ap_table`` (TF1 detectors' AP tables),
-``lightning`` (tqdm bars), ``status_json``, ``dataset_convert``, ``metrics`` (named numbers),
-``error_rules`` (errors as a data table, a source per rule); ``parser`` ties them together and
-``state`` is the one fold.
+``lightning`` (tqdm bars), ``status_json``, ``dataset_convert``, ``classification`` (TF1
+classification evaluate), ``nemo`` (conversational networks), ``metrics`` (named numbers),
+``stage_end`` (the lines that say a stage ended), ``error_rules`` (errors as a data table, a
+source per rule); ``parser`` ties them together and ``state`` is the one fold.
 """
 
 from tao_tui.progress.error_rules import ERROR_RULES, ErrorRule, match_error
