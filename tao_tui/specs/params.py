@@ -364,8 +364,11 @@ def _one_of(p: SafeParamDef, value: Any) -> Any:
         if text == str(choice):
             return choice
     options = ", ".join(str(c) for c in p.choices or ())
-    raise ValidationError(p.path, f"must be one of {options} (got {value!r})",
-                          f"pick one of NVIDIA's values; the default is {p.default}")
+    raise ValidationError(
+        p.path,
+        f"must be one of {options} (got {value!r})",
+        f"pick one of NVIDIA's values; the default is {p.default}",
+    )
 
 
 def coerce(p: SafeParamDef, value: Any) -> Any:
@@ -777,6 +780,19 @@ class ParamSet:
             return doc.get_mapping(p.path) if p.type == "class_mapping" else doc.get_list(p.path)
         except UserError:
             return None
+
+
+def provenance_lines(
+    rows: Iterable[Row], kinds: Iterable[str] = ("yours", "unlocked", "differs")
+) -> list[str]:
+    """One line per row whose provenance is in ``kinds``, for `tao-tui status` and logs:
+    ``<spec>: <path> = <value>  [<note>]`` (e.g. ``train.txt: augmentation_config.preprocessing.
+    output_image_width = 480  [locked; NVIDIA's value is 1248]``). Rewritten values are left out by
+    default: tao-tui writes many (class blocks, chained paths) and ``spec show`` lists them."""
+    wanted = set(kinds)
+    return [
+        f"{r.spec}: {r.path} = {format_value(r.value)}  [{r.note}]" for r in rows if r.provenance in wanted
+    ]
 
 
 def _under(path: str, group: str) -> bool:

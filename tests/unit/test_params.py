@@ -539,3 +539,24 @@ def test_a_fresh_project_of_every_network_has_no_unexplained_value(tmp_path):
         odd = [(r.key, r.value, r.nvidia) for r in rows if r.provenance not in ("nvidia", "editable", "rewritten")]
         assert not odd, (name, odd[:3])
         assert all(r.origin for r in rows if r.provenance == "rewritten"), name
+
+
+def test_provenance_lines_list_what_is_not_nvidias(tmp_path):
+    from tao_tui.project import Project
+    from tao_tui.specs.params import provenance_lines
+    from tao_tui.workflow.create import create_project, project_paramset, set_params
+
+    create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0", sets=[("training_config.num_epochs", "40")])
+    set_params(tmp_path / "p", {}, unlock=["detectnet_v2_train_resnet18_kitti.txt:random_seed"])
+    spec = tmp_path / "p" / "specs" / "detectnet_v2_train_resnet18_kitti.txt"
+    spec.write_text(spec.read_text().replace("output_image_width: 1248", "output_image_width: 480"))
+    rows = project_paramset(Project.load(tmp_path / "p")).describe()
+    lines = provenance_lines(rows)
+    assert lines == [
+        "detectnet_v2_train_resnet18_kitti.txt: random_seed = 42  [UNLOCKED by an expert; NVIDIA's value is 42]",
+        "detectnet_v2_train_resnet18_kitti.txt: augmentation_config.preprocessing.output_image_width = 480  "
+        "[locked; NVIDIA's value is 1248]",
+        "detectnet_v2_train_resnet18_kitti.txt: training_config.num_epochs = 40  [yours; NVIDIA's default is 120]",
+    ]
+    rewritten = provenance_lines(rows, kinds=["rewritten"])
+    assert any("tfrecords_path" in line and "from dataset_convert's output" in line for line in rewritten)

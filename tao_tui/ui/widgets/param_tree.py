@@ -263,9 +263,10 @@ class ParamTree(Vertical):
             segs = split_path(path)
             self.opened.add(f"{spec}:")
             self.opened.update(f"{spec}:{'.'.join(segs[: i + 1])}" for i in range(len(segs) - 1))
+        first_load = not self.loaded
         self.loaded = True
         self._render_rows(current)
-        if not focus_key:
+        if first_load and not focus_key:  # start on the first value the user may change
             first = next((i for i, n in enumerate(self.shown) if n.row is not None and n.row.editable), 0)
             table.move_cursor(row=first)
             self._show_detail()
