@@ -18,7 +18,7 @@ from tao_tui.cli import main
 from tests.datasets import make_kitti
 
 ENTER, CLEAR = "\r", "\x15"  # Enter; Ctrl-U clears the default shown in a text field
-DOWN = "\x1b[B"
+DOWN, UP = "\x1b[B", "\x1b[A"
 
 
 def drive(keys: list[str], fn, *args):
@@ -51,9 +51,12 @@ def test_plain_set_up_writes_the_same_specs_as_new(tmp_path, monkeypatch, capsys
         ENTER,  # key: none
         CLEAR + "8" + ENTER,  # batch size
         CLEAR + "40" + ENTER,  # epochs
+        UP + ENTER,  # the project's menu: quit
     ]
-    root, key = drive(keys, prompts.new_project, questionary)
-    assert root == tmp_path / "plain" and key is None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert drive(keys, main, ["--plain"]) == 0  # `tao-tui --plain`, end to end
+    root = tmp_path / "plain"
     out = capsys.readouterr().out
     assert "objects per class: forklift 4, person 4, pallet 4" in out  # the scan's summary
     assert "NVIDIA's example classes not in your labels are dropped: car, cyclist, pedestrian, person_sitting, van" in out
@@ -109,8 +112,6 @@ def test_classes_answer_round_trips_through_the_notation(answer):
 
     assert format_classes(parse_classes(answer)) == "car:car, truck:car"
 
-
-UP = "\x1b[A"
 
 
 def test_project_menu_edits_classes_in_the_notation_and_runs_the_same_preflight(tmp_path, monkeypatch, capsys):
