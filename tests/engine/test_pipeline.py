@@ -259,11 +259,15 @@ def test_missing_image_is_explained_and_nothing_is_pulled(tmp_path, dataset, eng
     assert not engine.find({LABEL_PROJECT: Project.load(root).id})
 
 
+def runs_stage(run_dir: Path) -> str:
+    return json.loads((run_dir / "run.json").read_text())["stage"]
+
+
 def test_pytorch_dino_pipeline_passes_outputs_as_overrides(tmp_path, tao_test_image, engine, test_env, capsys):
     root = tmp_path / "dino"
     (tmp_path / "coco").mkdir()
     assert main(["new", "--network", "dino", "--dir", str(root), "--image", tao_test_image,
-                 "--dataset", str(tmp_path / "coco"), "--yes"]) == 0
+                 "--dataset", str(tmp_path / "coco"), "--gpus", "2", "--yes"]) == 0
     assert main(["run", "train", "--project", str(root)]) == 1  # NVIDIA's /data/raw-data paths are not mounted
     assert "dataset.train_data_sources[0].image_dir = /data/raw-data/train2017/" in capsys.readouterr().err
     data = "/workspace/tao-experiments/data"
@@ -307,6 +311,10 @@ def test_pytorch_dino_pipeline_passes_outputs_as_overrides(tmp_path, tao_test_im
     assert f"evaluate.checkpoint={latest}" in runs["evaluate"]["command"]
     assert f"export.checkpoint={latest}" in runs["export"]["command"]
     assert runs["train"]["command"].startswith("tao model dino train -e /workspace/tao-experiments/specs/train.yaml")
+    # --gpus 2 reaches PyTorch's entrypoint as train.num_gpus/gpu_ids (core/entrypoint.py launch), not only Docker
+    assert "train.num_gpus=2 'train.gpu_ids=[0,1]'" in runs["train"]["command"]
+    train_log = next(d / "log" for d in (root / "runs").iterdir() if d.is_dir() and runs_stage(d) == "train")
+    assert "fake-tao: train on 2 GPU(s)" in train_log.read_text()
     # the chaining is carried by the overrides: no key was added to NVIDIA's evaluate.yaml
     assert "dino_model_latest" not in (root / "specs/evaluate.yaml").read_text()
     assert (root / "results/export/export/dino_model.onnx").stat().st_size > 0
