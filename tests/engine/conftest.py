@@ -38,6 +38,10 @@ NETWORK_NAMES = [
     "tao", "detectnet_v2", "dino", "ocdnet", "ocrnet", "retinanet", "segformer", "yolo_v4", "ssd",
     "dssd", "faster_rcnn", "classification_tf1", "classification_tf2", "classification_pyt",
     "efficientdet_tf1", "efficientdet_tf2", "mask_rcnn", "unet", "lprnet", "multitask_classification",
+    # conversational (NeMo, TAO 3.22 / 4.0): each is its own command in NVIDIA's container too
+    "speech_to_text", "speech_to_text_citrinet", "speech_to_text_conformer", "text_classification",
+    "question_answering", "token_classification", "intent_slot_classification",
+    "punctuation_and_capitalization", "spectro_gen", "vocoder", "n_gram",
 ]  # fmt: skip
 
 
