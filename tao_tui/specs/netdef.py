@@ -107,6 +107,7 @@ class NetworkDef:
     gpu_args: tuple[ArgGroup, ...] | None = None  # args that give a train stage the GPU count
     key_field: str | None = "encryption_key"  # hydra: the spec key of the encryption key (None: no key)
     hydra_since: str = "5.0"  # cli: hydra: the first TAO version whose entrypoint takes hydra overrides
+    key_required: tuple[str, ...] = ()  # stages whose script requires the key (argparse required=True)
     # "bundled": the spec files are in ``folder``; "download": NVIDIA ships them inside the container
     # and the project's first stage (download_specs) copies them out (TAO 3.x/4.x conversational)
     specs: str = "bundled"
@@ -330,6 +331,7 @@ def parse_network(data: dict, folder: Path, version: str | None = None) -> Netwo
         gpu_args=_parse_args(data.get("gpu_args"), where) if data.get("gpu_args") is not None else None,
         key_field=data.get("key_field", "encryption_key") or None,
         hydra_since=str(data.get("hydra_since", "5.0")),
+        key_required=tuple(str(x) for x in data.get("key_required") or ()),
         specs=specs,
         downloaded_stages=tuple(later),
         tao_versions=_version_span(data.get("tao_versions")),

@@ -177,6 +177,13 @@ def build_command(pipe: Pipeline, stage_id: str, *, have_key: bool) -> StageComm
     given = {a.split("=", 1)[0] for a in args if "=" in a and not a.startswith("-")}
     args += [o for o in pipe.overrides(stage, pending) if o.split("=", 1)[0] not in given]
     args += gpu_args(pipe, stage, args)
+    if not have_key and stage_id in pipe.net.key_required:
+        raise UserError(
+            f"stage {stage_id} of {pipe.net.name} needs the encryption key at TAO {pipe.project.tao_version}: "
+            "its script requires --key",
+            "export KEY=<your key> (any string you keep; later stages need the same), or pass --key-file FILE",
+            field="KEY",
+        )
     args = _drop_empty_key(args, have_key=have_key, version=pipe.version, stage=stage_id)
     return StageCommand(
         stage=stage_id,

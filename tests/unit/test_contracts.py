@@ -61,6 +61,7 @@ class Row:
     key: bool = True  # whether $KEY is set
     contains: tuple[str, ...] = ()  # argv items that must be there (where the whole argv is long)
     absent: tuple[str, ...] = ()  # argv item prefixes that must not be there
+    refused: str = ""  # building the command must fail with a UserError saying this
 
     @property
     def id(self) -> str:
@@ -201,6 +202,8 @@ ROWS: list[Row] = [
               f"inference.checkpoint={R('train')}/train/mal_model.pth")),
     Row("pointpillars", "5.0.0", "train", f"{PYT50}:nvidia_tao_pytorch/pointcloud/pointpillars/scripts/train.py:44-49",
         argv=("-e", f"{S}/pointpillars.yaml", "-r", R("train"), "-k", "KEY", "--gpus", "1")),
+    Row("pointpillars", "5.0.0", "train", f"{PYT50}:nvidia_tao_pytorch/pointcloud/pointpillars/scripts/train.py:44-49",
+        key=False, refused="needs the encryption key"),
     Row("pointpillars", "5.0.0", "evaluate", f"{PYT50}:nvidia_tao_pytorch/pointcloud/pointpillars/entrypoint/pointpillars.py:95-103",
         made=("results/train/checkpoint_epoch_80.tlt",),
         argv=("-e", f"{S}/pointpillars.yaml", "-r", R("evaluate"), "-k", "KEY")),
@@ -251,6 +254,10 @@ def test_contract_row(row: Row, tmp_path_factory):
     project = _project(tmp_path_factory, row.network, row.version, row.gpus)
     _make(project, row.made)
     pipe = Pipeline.for_project(project)
+    if row.refused:
+        with pytest.raises(UserError, match=row.refused):
+            build_command(pipe, row.stage, have_key=row.key)
+        return
     cmd = build_command(pipe, row.stage, have_key=row.key)
     where = f"{row.id} ({row.source})"
     for name, pattern in row.outputs.items():
