@@ -229,6 +229,39 @@ def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
                     f"download it: {cmd}", download=(pre.ngc, dest))]
 
 
+def check_data_paths(project: Project, docs: dict, path_params: set[tuple[str, str]] = frozenset()
+                     ) -> list[Finding]:
+    """Every spec value inside the dataset mount (``/workspace/tao-experiments/data/...``) names an input
+    (the mount is read-only, so nothing is written there): it must exist on the host (a glob pattern must
+    match something). A safe path parameter that misses is a failure with the `tao-tui set` line; a
+    locked value only a warning (the dataset must then be arranged as NVIDIA's spec expects).
+    ``kitti_config.root_directory_path`` is left to :func:`check_kitti_config` (its fix knows the layout)."""
+    import glob
+
+    out = []
+    for name, doc in docs.items():
+        for path, value in doc.leaves():
+            if not isinstance(value, str) or not (value == CONTAINER_DATA or value.startswith(CONTAINER_DATA + "/")):
+                continue
+            if path.endswith(KITTI_ROOT) or path.endswith("root_directory_path"):
+                continue
+            try:
+                host = project.to_host(value)
+            except UserError:
+                continue  # check_spec_paths reports it
+            found = glob.glob(glob.escape(str(host)).replace(glob.escape("*"), "*")) if "*" in value \
+                else host.exists()
+            if found:
+                continue
+            safe = (name, _canonical(path)) in path_params
+            fix = (f"put it there, or point the spec at yours: tao-tui set --project {shlex.quote(str(project.root))} "
+                   + shlex.quote(f"{name}:{_canonical(path)}={CONTAINER_DATA}/<the path under your dataset>")
+                   if safe else f"arrange the dataset so that {host} exists (NVIDIA's spec expects it there)")
+            out.append(Finding("fail" if safe else "warn",
+                               f"{name}: {path} = {value} is not in your dataset ({host} does not exist)", fix))
+    return out
+
+
 def check_spec_paths(project: Project, docs: dict, path_params: set[tuple[str, str]] = frozenset()) -> list[Finding]:
     """Every /workspace path in the specs, and every absolute value of a safe *path* parameter
     (dataset folders, annotation files), maps through a mount to the host (pitfall M5: a path that
@@ -434,6 +467,8 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         doc = load_spec(project.specs_dir / stage.spec)
         path_params = {(p.spec, _canonical(p.path)) for p in net.safe_params if p.type == "path"}
         findings += check_spec_paths(project, {stage.spec: doc}, path_params)
+        if project.dataset:
+            findings += check_data_paths(project, {stage.spec: doc}, path_params)
         findings += [Finding("fail", f"{e.field}: {e.rule}", e.fix) for e in spec_class_findings({stage.spec: doc})]
     if net.specs == "download":  # conversational: NVIDIA's ??? placeholders the stage still has
         findings += check_unset_values(project, net, stage)

@@ -276,3 +276,35 @@ def test_summary_of_a_dataset_with_no_layout_says_why(tmp_path):
     lines = "\n".join(scan_kitti(tmp_path / "d").summary_lines())
     assert "no accepted layout found" in lines and "FAIL no KITTI dataset layout" in lines
     assert "training/image_2 + training/label_2" in lines and "problems: none" not in lines
+
+
+def test_spec_inputs_inside_the_dataset_must_exist(tmp_path):
+    """The dataset is mounted read-only: a spec value under it is an input, so it must be there. A safe
+    value that misses fails with its `tao-tui set` line; following it clears the failure."""
+    import shlex
+
+    from tao_tui.preflight import check_data_paths
+    from tao_tui.specs import load_spec
+    from tao_tui.specs.netdef import load_network
+    from tests.datasets import make_kitti
+
+    data = make_kitti(tmp_path / "data", n=2, layout="image_2")  # no training/ folder
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0", "--dataset",
+                 str(data), "--classes", "forklift:forklift,person:person,pallet:pallet", "--yes"]) == 0
+    train = "detectnet_v2_train_resnet18_kitti.txt"
+    set_path = f"{train}:dataset_config.data_sources.image_directory_path"
+    assert main(["set", "--project", str(root), f"{set_path}=/workspace/tao-experiments/data/elsewhere"]) == 0
+    project = Project.load(root)
+    params = {(p.spec, p.path) for p in load_network("detectnet_v2").safe_params if p.type == "path"}
+    (fail,) = check_data_paths(project, {train: load_spec(root / "specs" / train)}, params)
+    assert fail.level == "fail" and "elsewhere does not exist" in fail.what
+    assert any(f.what == fail.what for f in preflight_stage(project, "train"))
+    cmd = fail.fix[fail.fix.index("tao-tui set"):].replace("<the path under your dataset>", "")
+    assert main(shlex.split(cmd)[1:]) == 0
+    assert check_data_paths(Project.load(root), {train: load_spec(root / "specs" / train)}, params) == []
+    # a glob matches what is there
+    (data / "tfrecords").mkdir()
+    (data / "tfrecords" / "x-fold-000").write_text("")
+    assert main(["set", "--project", str(root), f"{set_path}=/workspace/tao-experiments/data/tfrecords/*"]) == 0
+    assert check_data_paths(Project.load(root), {train: load_spec(root / "specs" / train)}, params) == []
