@@ -136,7 +136,8 @@ def check_classes(scan: DatasetScan, mapping: list[tuple[str, str]], *, trains: 
                                          f"maps to them): the model would learn classes it never sees",
                            fix_cmd or "map at least one labelled class to each target"))
     ignored = set(IGNORED_CLASSES) if kitti else set()
-    unmapped = sorted(set(labelled) - {fold(s) for s, _ in mapping} - ignored, key=lambda n: (-labelled[n], n))
+    mapped = {fold(s) for s, _ in mapping} | ignored
+    unmapped = [n for n, _ in scan.class_counts() if n not in mapped]  # the order the summary lists them
     if unmapped:
         counts = ", ".join(f"{n} ({labelled[n]} objects)" for n in unmapped[:5])
         more = f" and {len(unmapped) - 5} more" if len(unmapped) > 5 else ""

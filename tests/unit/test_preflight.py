@@ -79,7 +79,7 @@ def test_a_mapping_that_misses_the_labels_fails_a_stage_that_trains(tmp_path):
     for stage in ("train", "retrain"):
         fails = [f for f in preflight_stage(project, stage) if f.level == "fail" and "class" in f.what]
         text = "\n".join(str(f) for f in fails)
-        assert "labels forklift (2 objects), pallet (2 objects), person (2 objects) are not in the class mapping" in text
+        assert "labels forklift (2 objects), person (2 objects), pallet (2 objects) are not in the class mapping" in text
         assert "target classes car, cyclist, pedestrian get no labelled objects" in text
         assert f"tao-tui set --classes 'forklift:forklift, person:person, pallet:pallet' --project '{root}'" in text
     convert = preflight_stage(project, "dataset_convert")
