@@ -151,7 +151,10 @@ def render_with_provenance(
     if net.cli == "contract":  # TAO 7: the GPU count goes in the spec, at the contract's gpu_spec_key
         from tao_tui.workflow.tao7 import apply_gpus
 
+        before = _snapshot(docs)
         apply_gpus(project, net, docs)
+        gpus = len(project.gpu_index) if project.gpu_index else int(project.gpus or 1)
+        _record(rewrites, before, docs, Rewrite("gpus", f"from the project's GPU count ({gpus})"))
     before = _snapshot(docs)
     project.notices = rules.fit_intervals(net, docs)
     if project.notices:

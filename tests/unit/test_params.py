@@ -560,3 +560,13 @@ def test_provenance_lines_list_what_is_not_nvidias(tmp_path):
     ]
     rewritten = provenance_lines(rows, kinds=["rewritten"])
     assert any("tfrecords_path" in line and "from dataset_convert's output" in line for line in rewritten)
+
+
+def test_tao7_gpu_count_written_by_tao_tui_is_marked_rewritten(tmp_path):
+    from tao_tui.workflow.create import create_project, project_paramset
+
+    project = create_project(tmp_path / "p", "rtdetr", tao_version="7.1.0", gpus=2)
+    rows = {(r.spec, r.path): r for r in project_paramset(project).describe()}
+    gpus = [r for (_s, path), r in rows.items() if path.endswith("num_gpus") and r.value == 2]
+    assert gpus and all(r.provenance == "rewritten" and r.origin == "from the project's GPU count (2)" for r in gpus)
+    assert not [r for r in rows.values() if r.provenance == "differs"]
