@@ -172,8 +172,8 @@ class ProgressState:
         """Seconds left, or None when unknown or ended. In order: TAO's own whole-run ETA (TF1
         epoch lines, status.json ``eta``) less the time since it was printed, unless it says 0
         before the last epoch (TAO prints 0:00:00 before it has timed an epoch); the bar's it/s
-        over the steps left (tqdm); the pace measured between the first and the latest timed
-        progress event."""
+        over the steps left (tqdm; Keras: its final bar's time per step); the pace measured between the first and the latest timed
+        progress event. Validation time is not in the bar's rate: the estimate is low by it."""
         if self.finished or self.done:
             return None
         fraction = self._progress()
@@ -185,10 +185,13 @@ class ProgressState:
             if self._tao_eta_at is not None and self._now is not None:
                 left = max(0.0, tao - (self._now - self._tao_eta_at))
             return left
-        if self._rate and self.max_step and self.max_epoch and self._step_is_current():
-            steps_left = (self.max_step - (self.step or 0)) + max(
-                0, self.max_epoch - (self.current_epoch or 0) - 1
-            ) * self.max_step
+        if self._rate and self.max_step and self.max_epoch:
+            if self._step_is_current():
+                steps_left = (self.max_step - (self.step or 0)) + max(
+                    0, self.max_epoch - (self.current_epoch or 0) - 1
+                ) * self.max_step
+            else:  # the last bar ended its epoch (Keras prints only the final bar of each)
+                steps_left = max(0, self.max_epoch - (self.epochs_done or 0)) * self.max_step
             return max(0.0, steps_left / self._rate)
         if self._pace0 is not None and self._pace1 is not None and fraction is not None:
             (t0, f0), (t1, f1) = self._pace0, self._pace1

@@ -31,7 +31,20 @@ _KERAS_BAR = re.compile(r"^\s*(\d+)/(\d+) \[[=>.]*\] - (?:ETA: (\S+)|(\d+)s)(.*)
 _KERAS_PAIR = re.compile(rf" - (\w+): ({_NUM}|nan)")
 _MAX_EPOCHS = re.compile(r"max_epochs=(\d+)`? reached")
 _SAMPLES = re.compile(rf"Samples / sec: ({_NUM})")
+_KERAS_STEP_TIME = re.compile(rf"\b({_NUM})(us|ms|s)/step\b")
 _TF_STEP_SEARCH = _TF_STEP.search
+
+
+def _keras_rate(rest: str | None) -> float | None:
+    """Steps per second from the time per step Keras prints on an epoch's final bar
+    (``742/742 [====] - 232s 313ms/step - loss: 18.98`` -> 1 / 0.313); None if absent."""
+    if not rest or "/step" not in rest:
+        return None
+    m = _KERAS_STEP_TIME.search(rest)
+    if m is None:
+        return None
+    seconds = float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+    return 1.0 / seconds if seconds > 0 else None
 _SAMPLES_SEARCH = _SAMPLES.search
 
 
@@ -163,6 +176,7 @@ class Tf1Mixin:
                     max_step=total,
                     loss=_to_float(pairs.get("loss")),
                     eta_s=parse_duration(m.group(3)) if m.group(3) else 0.0,
+                    rate=_keras_rate(m.group(5)),
                 )
             )
             if step >= total and epoch is not None:

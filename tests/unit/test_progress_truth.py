@@ -179,3 +179,10 @@ def test_status_json_epoch_base(epoch_base, records, expected):
 def test_epoch_base_is_checked():
     with pytest.raises(ValueError, match="epoch_base"):
         ProgressParser(epoch_base=2)
+
+
+def test_eta_from_keras_time_per_step():
+    lines = ["Epoch 3/10", "100/100 [==============================] - 30s 300ms/step - loss: 1.0"]
+    state = ProgressState().apply_all(feed(lines))
+    # 7 epochs of 100 steps left at 0.3 s a step
+    assert state.eta_s == pytest.approx(210.0) and state.summary() == "epoch 3/10  loss 1  ETA 0:03:30"
