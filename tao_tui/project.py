@@ -12,6 +12,7 @@ Every write is atomic (temp file + rename). The encryption key is never written 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -34,6 +35,27 @@ PROJECT_FILE = "project.yaml"
 CONTAINER_ROOT = "/workspace/tao-experiments"
 CONTAINER_DATA = f"{CONTAINER_ROOT}/data"
 STAGE_STATES = ("pending", "running", "done", "failed", "stopped")
+
+
+def fault_point(point: str) -> None:
+    """Crash tests' fault hook. ``TAO_TUI_FAULT=<point>[:<n>]`` kills this process with SIGKILL at the
+    n-th (default first) pass through ``point`` (no cleanup, like an SSH drop or a power cut);
+    ``TAO_TUI_FAULT_DELAY=<seconds>`` sleeps at every point, so a test's kill -9 lands inside the
+    windows between writes. Neither is set for users: then it does nothing."""
+    want = os.environ.get("TAO_TUI_FAULT")
+    if want:
+        name, _, nth = want.partition(":")
+        if name == point:
+            _FAULT_SEEN[point] = _FAULT_SEEN.get(point, 0) + 1
+            if _FAULT_SEEN[point] >= (int(nth) if nth.isdigit() else 1):
+                os.kill(os.getpid(), 9)
+    delay = os.environ.get("TAO_TUI_FAULT_DELAY")
+    if delay:
+        with contextlib.suppress(ValueError):
+            time.sleep(float(delay))
+
+
+_FAULT_SEEN: dict[str, int] = {}
 
 
 def read_text_file(path: Path | str, *, what: str = "the file", max_bytes: int = 16 << 20) -> str:
@@ -71,12 +93,14 @@ def atomic_write(path: Path, text: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8") if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the writer's pid in the name: a crash's leftover is told from a write in progress (clean_temp_files)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        fault_point("atomic_write:written")
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -84,6 +108,44 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+_TMP_RE = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
+
+
+def clean_temp_files(folder: Path) -> list[str]:
+    """Remove the temp files of ``atomic_write`` in ``folder`` whose writer is dead (kill -9 between
+    the write and the rename); a live writer's file stays. Returns the names removed."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = _TMP_RE.match(name)
+        if not m:
+            continue
+        pid = int(m.group(1)) if len(m.group(1)) < 10 else 0
+        if pid and pid != os.getpid() and _alive(pid):
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -230,14 +292,44 @@ class Project:
         """Read-modify-write project.yaml under an exclusive lock (several tao-tui processes may
         record stages at the same time); saved when the block ends without an error."""
         root = Path(root).expanduser()
+        cls.load(root)  # a clear error for a folder that is not a project, before any lock file is made
         with open(root / ".project.lock", "a+") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            project = cls.load(root)
-            yield project
+            _repair_locked(root)
+            project = cls._load_raw(root)
+            # a journal while specs/ and project.yaml change together: a crash in between leaves it,
+            # and the next reader re-renders specs/ from project.yaml (the one truth)
+            journal = root / JOURNAL
+            atomic_write(journal, str(os.getpid()))
+            fault_point("locked:journaled")
+            try:
+                yield project
+            except BaseException:
+                with contextlib.suppress(Exception):  # put specs/ back as project.yaml says
+                    _repair_locked(root)
+                raise
+            fault_point("locked:changed")
             project.save()
+            fault_point("locked:saved")
+            journal.unlink()
 
     @classmethod
     def load(cls, root: Path | str) -> Project:
+        """The project at ``root`` (see ``_load_raw``), repaired first when a crash left it half-written."""
+        root = Path(root).expanduser()
+        try:
+            crashed = (root / JOURNAL).exists()
+        except OSError:
+            crashed = False
+        if crashed:
+            repair(root)
+        project = cls._load_raw(root)
+        clean_temp_files(root)  # a dead writer's temp files (a live writer's stay)
+        clean_temp_files(root / "specs")
+        return project
+
+    @classmethod
+    def _load_raw(cls, root: Path | str) -> Project:
         """Read ``<root>/project.yaml``. ``UserError`` naming the file, the field, the rule and the fix for
         anything that is not a project tao-tui wrote: not UTF-8, not YAML, aliases (a "billion laughs"),
         not a mapping, a field of the wrong type, an unknown field."""
@@ -277,6 +369,39 @@ class Project:
             return cls(root=root, stages=stages, mounts=mounts, **data)
         except TypeError as exc:
             raise UserError(f"{path}: unexpected content ({exc})", fix) from None
+
+
+JOURNAL = ".project.journal"
+
+
+def repair(root: Path) -> bool:
+    """After a crash inside ``Project.locked`` (kill -9 during ``tao-tui set``…): re-render specs/ from
+    project.yaml and remove temp files, under the project lock. Skipped (False) while another process
+    holds the lock (it repairs on its own)."""
+    try:
+        fh = open(root / ".project.lock", "a+")  # noqa: SIM115
+    except OSError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        _repair_locked(root)
+    return True
+
+
+def _repair_locked(root: Path) -> None:
+    clean_temp_files(root)
+    clean_temp_files(root / "specs")
+    journal = root / JOURNAL
+    if not journal.exists():
+        return
+    from tao_tui.workflow.create import render_specs  # workflow builds on this module: imported late
+
+    render_specs(Project._load_raw(root))
+    clean_temp_files(root / "specs")
+    journal.unlink()
 
 
 class _NoAliasLoader(yaml.SafeLoader):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tao_tui.errors import UserError
 from tao_tui.progress import ProgressEvent, ProgressParser
-from tao_tui.project import Project, atomic_write, atomic_write_json, run_stage
+from tao_tui.project import Project, atomic_write, atomic_write_json, fault_point, run_stage
 from tao_tui.runtime.errors import ContainerGone
 from tao_tui.workflow.commands import StageCommand, build_command
 from tao_tui.workflow.create import render_specs
@@ -96,21 +96,6 @@ def preflight_gate(project: Project, stage: str, *, key_set: bool):
         raise UserError(f"pre-flight found {len(bad)} problem(s) before starting {stage}:\n{listing}",
                         "fix them (each says how), or start anyway with `tao-tui run --skip-checks`")
     return [f for f in findings if f.level == "warn"]
-
-
-def _fault(point: str) -> None:
-    """Crash tests' fault hook: ``TAO_TUI_FAULT=<point>`` kills this process there with SIGKILL
-    (no cleanup, like an SSH drop); ``TAO_TUI_FAULT_DELAY=<s>`` sleeps at every point instead, so
-    a test's kill -9 lands at random places. Unset (always, for users): does nothing."""
-    want = os.environ.get("TAO_TUI_FAULT")
-    if want and want == point:
-        os.kill(os.getpid(), 9)
-    delay = os.environ.get("TAO_TUI_FAULT_DELAY")
-    if delay:
-        try:
-            time.sleep(float(delay))
-        except ValueError:
-            pass
 
 
 def _read_record(run_dir: Path) -> dict | None:
@@ -299,9 +284,9 @@ class StageRunner:
             spec.key = key or None
             record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
             atomic_write_json(run_dir / "run.json", record.__dict__)
-            _fault("start:recorded")
+            fault_point("start:recorded")
             container_id = self.engine.start(spec)
-            _fault("start:started")
+            fault_point("start:started")
             record.container_id = container_id
             atomic_write_json(run_dir / "run.json", record.__dict__)
             with Project.locked(self.project.root) as fresh_project:
@@ -465,7 +450,7 @@ class StageRunner:
                         f"start it again: `tao-tui run {record['stage']}`",
                         field="run",
                     )
-            parser = ProgressParser()
+            parser = ProgressParser(epoch_base=self.pipe.status_epoch_base())  # X8: per TAO version
             events_path = run_dir / "events.jsonl"
             log_path = run_dir / "log"
             # rebuild the events of what is already on disk (after a drop), then go on appending
