@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,19 @@ def download_note(project: Any) -> str:
     if missing:
         return f"left out: NVIDIA's download_specs wrote no spec for {', '.join(missing)}"
     return ""
+
+
+def require_downloaded(project: Any) -> None:
+    """UserError (field "values") when ``project``'s network ships its specs inside the container and
+    download_specs has not written them yet: there is nothing to change before that."""
+    from tao_tui.errors import UserError
+    from tao_tui.specs.netdef import load_network
+
+    net = load_network(project.network, version=getattr(project, "tao_version", None))
+    if net.specs == "download" and not downloaded_files(nvidia_specs_dir(project.root)):
+        raise UserError(
+            f"{project.network}'s spec files are not here yet: NVIDIA ships them inside the container",
+            f"run `tao-tui run download_specs --project {shlex.quote(str(project.root))}` first; its values "
+            "can be set then",
+            field="values",
+        )

@@ -22,6 +22,7 @@ from tao_tui.project import (
     new_project_id,
 )
 from tao_tui.specs import SpecDoc, load_spec
+from tao_tui.specs.downloaded import require_downloaded
 from tao_tui.specs.netdef import NetworkDef, load_network, project_network
 from tao_tui.specs.params import ParamSet, Rewrite, canonical_path, format_value
 from tao_tui.workflow.stages import Pipeline
@@ -241,6 +242,8 @@ def set_params(
     """``set_param`` for several values at once (and explicit expert unlocks, recorded; the dataset
     folder, whose mount the launcher file follows; and a class mapping, set as `new --classes` does)."""
     with Project.locked(root) as project:
+        if changes or unlock or classes is not None:
+            require_downloaded(project)  # conversational: nothing to set before download_specs ran
         project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
         project.params.update(changes)
         if classes is not None:

@@ -262,3 +262,10 @@ def test_spec_diff_compares_with_the_downloaded_file(tmp_path, capsys):
     assert main(["spec", "diff", str(project.specs_dir / "train.yaml")]) == 1  # differs
     out = capsys.readouterr().out
     assert "-  max_epochs: 100" in out and "+  max_epochs: 7" in out and "nvidia_specs/train.yaml" in out
+
+
+def test_set_before_the_download_says_to_run_it_first(tmp_path):
+    project = create_project(tmp_path / "my proj", "vocoder", tao_version="4.0.1")
+    with pytest.raises(UserError, match="not here yet") as err:
+        set_params(project.root, {"trainer.max_epochs": 5})
+    assert f"--project '{project.root}'" in err.value.fix
