@@ -139,6 +139,10 @@ class NetworkDef:
             if st.id == stage_id:
                 return st
         names = ", ".join(s.id for s in self.stages)
+        if any(st.id == stage_id for st in self.downloaded_stages):  # conversational, before download_specs
+            raise UserError(f"{self.name}'s stage '{stage_id}' needs NVIDIA's spec files, which are not here yet",
+                            "run the download_specs stage first (`tao-tui run download_specs --project DIR`)",
+                            field="stage")
         raise UserError(f"{self.name} has no stage '{stage_id}'", f"pick one of: {names}", field="stage")
 
     def param_key(self, path: str) -> str:

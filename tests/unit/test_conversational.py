@@ -269,3 +269,12 @@ def test_set_before_the_download_says_to_run_it_first(tmp_path):
     with pytest.raises(UserError, match="not here yet") as err:
         set_params(project.root, {"trainer.max_epochs": 5})
     assert f"--project '{project.root}'" in err.value.fix
+
+
+def test_a_later_stage_before_the_download_says_what_to_run(tmp_path):
+    project = create_project(tmp_path / "p", "speech_to_text", tao_version="3.22.05")
+    with pytest.raises(UserError, match="not here yet") as err:
+        Pipeline.for_project(project).stage("train")
+    assert "download_specs" in err.value.fix
+    with pytest.raises(UserError, match="no stage 'prune'"):
+        Pipeline.for_project(project).stage("prune")
