@@ -62,9 +62,11 @@ def downloaded_files(folder: Path) -> list[str]:
     )
 
 
-def _bind(stage: StageDef, present: set[str]) -> StageDef | None:
-    """``stage`` with its spec set to the first of its names NVIDIA's download holds; None when the
-    download has none of them (the stage cannot run from these files)."""
+def _bind(stage: StageDef, present: set[str], others: frozenset[str] = frozenset()) -> StageDef | None:
+    """``stage`` with its spec set to the first of its names NVIDIA's download holds; else the file
+    named after its sub-task (``<task>.yaml``, else the first ``<task>_*.yaml`` in name order, e.g.
+    ``train_citrinet_1024.yaml``; never a file named after another sub-task such as ``infer_onnx.yaml``
+    in ``others``); None when there is none (the stage cannot run from these files)."""
     names = stage.spec_choices or ((stage.spec,) if stage.spec else ())
     if not names:
         return stage
@@ -74,17 +76,19 @@ def _bind(stage: StageDef, present: set[str]) -> StageDef | None:
         nested = [n for n in sorted(present) if n.rsplit("/", 1)[-1] == name]  # in a sub-folder
         if len(nested) == 1:
             return dataclasses.replace(stage, spec=nested[0])
-    # none of the documented names: the one file named after the sub-task (``<task>.yaml`` /
-    # ``<task>_*.yaml``), when exactly one is there
-    base = {n: n.rsplit("/", 1)[-1] for n in present}
-    own = [
-        n
-        for n in sorted(present)
-        if base[n].split(".")[0] == stage.task or base[n].startswith(stage.task + "_")
+    stems = {n: n.rsplit("/", 1)[-1].rsplit(".", 1)[0] for n in present}
+    exact = [n for n in sorted(present) if stems[n] == stage.task]
+    prefixed = [
+        n for n in sorted(present) if stems[n].startswith(stage.task + "_") and stems[n] not in others
     ]
-    if len(own) == 1:
-        return dataclasses.replace(stage, spec=own[0])
-    return None
+    own = exact or prefixed
+    return dataclasses.replace(stage, spec=own[0]) if own else None
+
+
+def _other_tasks(net: NetworkDef, stage: StageDef) -> frozenset[str]:
+    """Sub-task names a spec file may be named after that are not ``stage``'s (``infer_onnx`` is one
+    of TAO 3.x/4.x's NeMo sub-tasks even where tao-tui has no stage for it)."""
+    return frozenset({s.task for s in (*net.stages, *net.downloaded_stages)} | {"infer_onnx"}) - {stage.task}
 
 
 def downloaded_network(net: NetworkDef, folder: Path) -> NetworkDef:
@@ -99,7 +103,7 @@ def downloaded_network(net: NetworkDef, folder: Path) -> NetworkDef:
         return dataclasses.replace(net, folder=folder)
     stages = list(net.stages)
     for st in net.downloaded_stages:
-        bound = _bind(st, present)
+        bound = _bind(st, present, _other_tasks(net, st))
         if bound is not None:
             stages.append(bound)
     bound_net = dataclasses.replace(net, folder=folder, stages=tuple(stages))
@@ -113,7 +117,7 @@ def missing_stage_specs(net: NetworkDef, folder: Path) -> list[str]:
         return []
     out = []
     for st in net.downloaded_stages:
-        if _bind(st, present) is None:
+        if _bind(st, present, _other_tasks(net, st)) is None:
             out.append(f"{st.id} ({' or '.join(st.spec_choices or (st.spec or '',))})")
     return out
 

@@ -278,3 +278,15 @@ def test_a_later_stage_before_the_download_says_what_to_run(tmp_path):
     assert "download_specs" in err.value.fix
     with pytest.raises(UserError, match="no stage 'prune'"):
         Pipeline.for_project(project).stage("prune")
+
+
+def test_an_unlisted_spec_name_falls_back_to_the_task_name(tmp_path):
+    project = create_project(tmp_path / "p", "speech_to_text_citrinet", tao_version="4.0.1")
+    _download(project.root, "speech_to_text_citrinet")
+    specs = project.root / NVIDIA_SPECS_DIR
+    (specs / "train_citrinet_bpe.yaml").rename(specs / "train_citrinet_512.yaml")
+    shutil.copy(specs / "train_citrinet_512.yaml", specs / "train_citrinet_1024.yaml")
+    (specs / "infer.yaml").rename(specs / "infer_onnx.yaml")  # another sub-task's file: not infer's
+    pipe = Pipeline.for_project(project)
+    assert pipe.stage("train").spec == "train_citrinet_1024.yaml"  # first in name order
+    assert "infer" not in [s.id for s in pipe.stages]
