@@ -368,3 +368,24 @@ def test_status_json_epochs_per_version(network, version, base, tmp_path_factory
     for line in _status_lines(3, base=base):
         seen += [(e.epoch, e.max_epoch) for e in parser.feed_status_line(line) if e.kind == "epoch"]
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_no_network_claims_a_check_before_tao_5():
+    """No public NVIDIA source exists for TAO 3.x/4.x TF1 or PyTorch code (tao_tensorflow1_backend and
+    tao_pytorch_backend start at 5.0; TF2 4.0 only as an internal commit near it), nor for emotionnet,
+    gazenet, gesturenet, heartratenet at all: every such network x version says `verified: false`."""
+    from tao_tui.catalog import known_versions, tao_version_tuple
+    from tao_tui.specs.netdef import template_networks
+
+    claimed = []
+    for name in template_networks():
+        base = load_network(name)
+        if base.specs != "bundled" or base.cli == "contract":
+            continue
+        for version in known_versions():
+            if tao_version_tuple(version) >= (5,):
+                continue
+            if any(n.name == base.task_name for n in load_catalog(version).networks):
+                if load_network(name, version=version).verified:
+                    claimed.append(f"{name} {version}")
+    assert not claimed, claimed
