@@ -115,7 +115,8 @@ def build_contract_command(pipe: Pipeline, stage_id: str, tokens: tuple[str, ...
 def docker_run_line(project: Any, image: str, argv: list[str], *, tokens: tuple[str, ...] = ()) -> str:
     """The ``docker run`` line equivalent to tao-tui's run of a TAO 7 stage, every word quoted.
 
-    Mounts, user and GPUs are the project's (``--gpus N``, or ``--gpus '"device=0,2"'`` for chosen GPUs);
+    Mounts, user, extra environment, network and GPUs are the project's (``--gpus N``, or
+    ``--gpus '"device=0,2"'`` for chosen GPUs);
     each token is ``-e NAME="$NAME"`` (its value stays in the user's environment). UserError when a
     token name is not an environment variable name.
     """
@@ -129,6 +130,10 @@ def docker_run_line(project: Any, image: str, argv: list[str], *, tokens: tuple[
         words += ["--user", str(project.user)]
     for m in project.all_mounts():
         words += ["-v", f"{m.source}:{m.destination}" + (":ro" if m.read_only else "")]
+    for name, value in sorted((getattr(project, "env", None) or {}).items()):  # the project's extra env
+        words += ["-e", f"{name}={value}"]
+    if getattr(project, "container_network", True) is False:
+        words += ["--network", "none"]
     line = " ".join(shlex.quote(w) for w in words)
     if project.user is None:
         line += ' --user "$(id -u):$(id -g)"'

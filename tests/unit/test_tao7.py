@@ -323,8 +323,12 @@ def test_shell_commands_run_under_sh_with_the_spec_quoted():
 def test_docker_run_line_names_chosen_gpus(tmp_path):
     project = Project(root=tmp_path, id="x", network="dino", tao_version=VERSION, image="img:1", gpu_index=[0, 2],
                       user="1000:1000")
+    project.env["WANDB_MODE"] = "offline; echo hi"
+    project.container_network = False
     line = docker_run_line(project, "img:1", ["dino", "train", "-e", "/s.yaml"])
     assert "--gpus '\"device=0,2\"'" in line and "--user 1000:1000" in line
+    assert "-e 'WANDB_MODE=offline; echo hi'" in line and "--network none" in line
+    assert shlex.split(line)[-5:] == ["img:1", "dino", "train", "-e", "/s.yaml"]
 
 
 def test_a_network_only_tao7_has_explains_the_version(tmp_path):
