@@ -201,7 +201,7 @@ class CatalogScreen(Screen):
         if n.specs == "bundled":
             from tao_tui.specs.netdef import load_network
 
-            net = load_network(n.name)
+            net = load_network(n.name, version=self.catalog.version if n.contract is not None else None)
             lines.append(_field("specs", "NVIDIA's defaults; you change only the safe values"))
             lines += [f"  [dim]{escape(f)}[/]" for f in net.spec_files]
             lines += ["", _field("workflow", escape(" → ".join(s.id for s in net.stages)))]
