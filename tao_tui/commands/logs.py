@@ -25,18 +25,21 @@ def run(args: argparse.Namespace) -> int:
         what = f"stage {args.stage}" if args.stage else "this project"
         raise UserError(f"{what} has no run yet", "start one with `tao-tui run STAGE`", field="stage")
     log_path = project.run_dir(run_id) / "log"
+    result = project.run_dir(run_id) / "result.json"
 
-    def show(raw: str) -> None:
-        sys.stdout.write(raw if args.timestamps else strip_ts(raw) + "\n")
+    def show(data: bytes) -> None:
+        """Complete lines (bytes, each ending in b"\\n"): split on \\n only, so \\r, \\f and U+2028
+        inside a line stay in it; invalid UTF-8 is shown replaced but never shifts an offset."""
+        text = data.decode("utf-8", "replace")
+        lines = text.split("\n")[:-1]
+        if args.timestamps:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+        else:
+            sys.stdout.write("".join(strip_ts(line) + "\n" for line in lines))
 
-    pos = 0
-    if log_path.exists():
-        with log_path.open(encoding="utf-8", errors="replace") as fh:
-            for raw in fh:
-                show(raw)
-            pos = fh.tell()
+    pos = _print_complete(log_path, 0, show)
     sys.stdout.flush()
-    if not args.follow or (project.run_dir(run_id) / "result.json").exists():
+    if not args.follow or result.exists():
         return 0
     runner = StageRunner(project)
     try:
@@ -50,20 +53,30 @@ def run(args: argparse.Namespace) -> int:
         return 0
     except AlreadyAttached:
         pass
-    # another process writes the log: tail the file until the result is recorded
+    # another process writes the log: tail the file (byte offsets) until the result is recorded
     while True:
-        with log_path.open(encoding="utf-8", errors="replace") as fh:
-            fh.seek(pos)
-            chunk = fh.read()
-            complete = chunk[: chunk.rfind("\n") + 1]
-            for raw in complete.splitlines(keepends=True):
-                show(raw)
-            pos += len(complete.encode("utf-8"))
+        done = result.exists()
+        pos = _print_complete(log_path, pos, show)
         sys.stdout.flush()
-        if (project.run_dir(run_id) / "result.json").exists() and not chunk[len(complete):]:
-            with log_path.open(encoding="utf-8", errors="replace") as fh:
-                fh.seek(pos)
-                for raw in fh:
-                    show(raw)
+        if done:
+            _print_complete(log_path, pos, show, final=True)
             return 0
         time.sleep(0.5)
+
+
+def _print_complete(path, pos: int, show, *, final: bool = False) -> int:
+    """Show the complete lines of ``path`` from byte ``pos``; returns the offset after the last one
+    shown (a line still being written waits, unless ``final``)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            data = fh.read()
+    except FileNotFoundError:
+        return pos
+    end = len(data) if final else data.rfind(b"\n") + 1
+    chunk = data[:end]
+    if final and chunk and not chunk.endswith(b"\n"):
+        chunk += b"\n"
+    if chunk:
+        show(chunk)
+    return pos + end

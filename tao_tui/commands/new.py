@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from tao_tui.errors import UserError
@@ -36,12 +37,44 @@ def parse_sets(items: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def _check_dir(value: str) -> None:
+    """--dir: not empty, not a file, not under a file, on a writable filesystem (UserError naming it)."""
+    import os
+
+    if not value.strip():
+        raise UserError("--dir is an empty string", "pass the folder to create, e.g. --dir ~/projects/kitti",
+                        field="--dir")
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path} exists and is not a folder", "pick a new folder name", field="--dir")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UserError(f"{parent} is a file, so {path} cannot be created under it", "pick a folder elsewhere",
+                        field="--dir")
+    if not os.access(parent, os.W_OK | os.X_OK) or str(parent.resolve()).startswith(("/proc", "/sys")):
+        raise UserError(f"can't create {path}: {parent} is not writable", "pick a folder you can write to",
+                        field="--dir")
+    try:
+        read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise UserError(f"can't create {path}: {parent} is on a read-only filesystem",
+                        "pick a folder on a writable disk", field="--dir")
+
+
 def run(args: argparse.Namespace) -> int:
     from tao_tui.workflow.create import create_project, parse_classes
 
     if not args.yes:
         raise UserError("`tao-tui new` never prompts and needs --yes to go ahead",
                         "add --yes, or run `tao-tui` for the interactive wizard", field="--yes")
+    _check_dir(args.dir)
+    if args.tao_version is not None and not args.tao_version.strip():
+        raise UserError("--tao-version is an empty string", "leave it out for the newest version, or pass e.g. 5.0.0",
+                        field="--tao-version")
     if args.gpus < 1:
         raise UserError(f"--gpus must be at least 1 (got {args.gpus})", "pass --gpus 1 or more", field="--gpus")
     project = create_project(
@@ -66,13 +99,14 @@ def run(args: argparse.Namespace) -> int:
 
     remember(project.root)  # the wizard's start screen lists it
     print(f"created {project.network} project in {project.root} (TAO {project.tao_version}, image {project.image})")
-    print(f"next: tao-tui status --project {project.root}")
+    root = shlex.quote(str(project.root))
+    print(f"next: tao-tui status --project {root}")
     from tao_tui.catalog import is_contract_version
 
     if is_contract_version(project.tao_version):  # TAO 7: no launcher; status shows each stage's docker run line
-        print(f"TAO {project.tao_version} has no `tao` launcher: `tao-tui status --project {project.root}` shows "
+        print(f"TAO {project.tao_version} has no `tao` launcher: `tao-tui status --project {root}` shows "
               "each stage's `docker run` line")
     else:
-        print(f"to run the same `tao` commands with NVIDIA's launcher: cp {project.root}/tao_mounts.json "
-              "~/.tao_mounts.json")
+        print("to run the same `tao` commands with NVIDIA's launcher: "
+              f"cp {shlex.quote(str(project.root / 'tao_mounts.json'))} ~/.tao_mounts.json")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 
@@ -29,19 +30,30 @@ def _show_pull(p) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tao_tui.project import Project
-    from tao_tui.runtime.runner import StageRunner, preflight_gate, read_key
+    from tao_tui.runtime.runner import StageRunner, check_image, preflight_gate, read_key
+    from tao_tui.workflow.create import image_for
 
     project = Project.load(args.project)
-    if args.image and args.image != project.image:
-        with Project.locked(project.root) as project:
-            project.image = args.image
     runner = StageRunner(project)
     runner.pipe.stage(args.stage)  # a clear error for an unknown stage before touching the engine
+    if args.image is not None:
+        image = check_image(args.image) or image_for(project.network, project.tao_version)
+        if image != project.image:  # saved only once valid; --image "" goes back to the catalog's
+            with Project.locked(project.root) as project:
+                project.image = image
+            runner = StageRunner(project)
+    key = read_key(args.key_file)  # a bad --key-file is said before the engine is asked anything
+    for note in runner.recover(args.stage):  # what a crash (kill -9, SSH drop) left, adopted or cleaned up
+        print(f"note: {note}", file=sys.stderr)
     run_id = runner.unfinished_run(args.stage)
+    where = shlex.quote(str(project.root))
+    if run_id and args.detach:
+        print(f"{args.stage} is already running (run {run_id}); follow it with: "
+              f"tao-tui logs -f {args.stage} --project {where}", file=sys.stderr)
+        return 0
     if run_id:
         print(f"re-attaching to {args.stage} run {run_id} (still in its container)", file=sys.stderr)
     else:
-        key = read_key(args.key_file)
         if not args.skip_checks:
             for finding in preflight_gate(project, args.stage, key_set=bool(key)):
                 print(finding, file=sys.stderr)
@@ -55,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"$ {record.command}", file=sys.stderr)
         print(f"started {args.stage} run {run_id}", file=sys.stderr)
         if args.detach:
-            print(f"follow it with: tao-tui logs -f {args.stage} --project {project.root}", file=sys.stderr)
+            print(f"follow it with: tao-tui logs -f {args.stage} --project {where}", file=sys.stderr)
             return 0
 
     def sink(lines, events):

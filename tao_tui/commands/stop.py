@@ -12,13 +12,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
+    from tao_tui.errors import UserError
     from tao_tui.project import Project
     from tao_tui.runtime.runner import AlreadyAttached, StageRunner
 
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 3600):
+        raise UserError(f"--timeout must be a number of seconds above 0 and at most 3600 (got {args.timeout})",
+                        "e.g. --timeout 10 (TAO gets this long to save after Ctrl-C)", field="--timeout")
     project = Project.load(args.project)
     runner = StageRunner(project)
-    if args.stage:
-        runner.pipe.stage(args.stage)
+    if args.stage is not None:
+        runner.pipe.stage(args.stage)  # "" or an unknown stage: an error, never "every stage"
+    for note in runner.recover(args.stage):
+        print(f"note: {note}")
     stopped = runner.stop(args.stage, timeout=args.timeout)
     if not stopped:
         print("nothing is running" + (f" for stage {args.stage}" if args.stage else ""))

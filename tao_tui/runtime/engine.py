@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import shlex
 import shutil
 import threading
 import time
@@ -240,7 +241,7 @@ class Engine:
         """Raise ``EnvironmentProblem`` (with the pull/login fix) unless ``image`` is local. Never pulls."""
         if self.has_image(image):
             return
-        steps = f"`docker pull {image}`, or let tao-tui pull it: `tao-tui run --pull`"
+        steps = f"`docker pull {shlex.quote(image)}`, or let tao-tui pull it: `tao-tui run --pull`"
         if registry_of(image) == NVCR:
             logged_in, _why = registry_login_state(NVCR)
             login = "" if logged_in else f"{LOGIN_FIX}, then "
@@ -300,7 +301,7 @@ class Engine:
             if not os.path.exists(src):
                 raise EnvironmentProblem(
                     f"folder {m.source} (mounted at {m.target} in the container) does not exist on this machine",
-                    fix=f"create it (`mkdir -p {m.source}`) or fix the path (~/.tao_mounts.json or the project)",
+                    fix=f"create it (`mkdir -p {shlex.quote(m.source)}`) or fix the path (~/.tao_mounts.json or the project)",
                 )
             if m.read_only:
                 continue
@@ -380,7 +381,7 @@ class Engine:
             container = self.client.containers.create(spec.image, **kwargs)
         except docker.errors.ImageNotFound as err:
             raise EnvironmentProblem(
-                f"image {spec.image} is not on this machine ({self.host})", fix=f"`docker pull {spec.image}`"
+                f"image {spec.image} is not on this machine ({self.host})", fix=f"`docker pull {shlex.quote(spec.image)}`"
             ) from err
         except docker.errors.APIError as err:
             raise start_problem(spec, err, created=False) from err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def start_problem(spec: Any, err: Any, *, created: bool) -> EnvironmentProblem:
     if "is already in use by container" in low:
         return EnvironmentProblem(
             f"a container named {spec.name} already exists ({text})",
-            fix=f"remove it (`docker rm -f {spec.name}`) or pick another run name",
+            fix=f"remove it (`docker rm -f {shlex.quote(str(spec.name))}`) or pick another run name",
         )
     if "no space left on device" in low:
         return EnvironmentProblem(
@@ -181,7 +182,7 @@ def pull_problem(image: str, text: str) -> EnvironmentProblem:
             f"could not pull {image}: {registry} is not reachable ({text})",
             fix="check this machine's internet access / proxy (`docker pull` must work)",
         )
-    return EnvironmentProblem(f"could not pull {image}: {text}", fix=f"try `docker pull {image}` by hand")
+    return EnvironmentProblem(f"could not pull {image}: {text}", fix=f"try `docker pull {shlex.quote(image)}` by hand")
 
 
 def short(err: BaseException) -> str:

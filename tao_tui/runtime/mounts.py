@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -188,7 +189,7 @@ def parse_mounts(data: Any, *, path: str | None = None, check_sources: bool = Tr
                 f"{field_name}.source",
                 f"folder {m['source']} (mapped to {destination} in the container) doesn't exist on this machine "
                 '(the launcher fails with "Mount point source path doesn\'t exist.")',
-                fix=f"create it (`mkdir -p {source}`) or fix the path",
+                fix=f"create it (`mkdir -p {shlex.quote(source)}`) or fix the path",
             )
         mounts.append(MountEntry(source, destination))
     envs: list[tuple[str, str]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,16 +66,52 @@ class RunRecord:
     started: float
 
 
+# Docker's reference grammar (distribution/reference): [registry[:port]/]path[:tag][@digest]
+_IMAGE_RE = re.compile(
+    r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    r"(?::[0-9]+)?|\[[0-9a-fA-F:]+\](?::[0-9]+)?)/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+
+
+def check_image(image: str) -> str | None:
+    """``--image`` checked against Docker's reference grammar (``[registry/]name[:tag][@digest]``,
+    lower-case name); ``""`` -> ``None`` (back to the catalog's image). UserError naming the rule."""
+    image = image.strip()
+    if not image:
+        return None
+    first = image.split("/", 1)[0]
+    domain = "/" in image and ("." in first or ":" in first or first == "localhost")
+    if len(image) > 512 or not _IMAGE_RE.match(image) or (not domain and first != first.lower()):
+        raise UserError(
+            f"{image[:80]!r} is not a container image reference",
+            "write it as [registry/]name[:tag], lower-case, e.g. nvcr.io/nvidia/tao/tao-toolkit:5.0.0-tf1.15.5; "
+            'pass --image "" to go back to the catalog\'s image',
+            field="--image",
+        )
+    return image
+
+
 def read_key(key_file: str | None = None) -> str | None:
-    """The encryption key: --key-file, else $KEY. Never stored anywhere by tao-tui."""
-    if key_file:
-        try:
-            return Path(key_file).expanduser().read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise UserError(
-                f"can't read the key file {key_file}: {exc.strerror}", "check the path", field="--key-file"
-            ) from None
-    return os.environ.get("KEY") or None
+    """The encryption key: --key-file (UTF-8 text, first line), else $KEY. Never stored anywhere by
+    tao-tui. UserError naming ``--key-file`` for an unreadable, binary, huge or empty file."""
+    if key_file is not None:
+        from tao_tui.project import read_text_file
+
+        if not key_file.strip():
+            raise UserError("--key-file is an empty string", "pass the path of the file holding the key",
+                            field="--key-file")
+        text = read_text_file(Path(key_file).expanduser(), what="the key file", max_bytes=64 << 10)
+        key = text.strip()
+        if not key or "\n" in key or "\0" in key:
+            raise UserError(f"{key_file} must hold the key on one line (it holds {len(text)} characters)",
+                            "put only the key in it", field="--key-file")
+        return key
+    key = os.environ.get("KEY") or None
+    if key and ("\n" in key or "\0" in key):
+        raise UserError("$KEY holds a line break", "set KEY to the key alone", field="KEY")
+    return key
 
 
 def preflight_gate(project: Project, stage: str, *, key_set: bool):
@@ -456,7 +493,7 @@ class StageRunner:
             # rebuild the events of what is already on disk (after a drop), then go on appending
             replay = []
             if log_path.exists():
-                with log_path.open(encoding="utf-8", errors="replace") as fh:
+                with log_path.open(encoding="utf-8", errors="replace", newline="\n") as fh:
                     for raw in fh:
                         replay.extend(parser.feed_line(strip_ts(raw)))
             atomic_write(events_path, "".join(json.dumps(e.to_dict()) + "\n" for e in replay))
@@ -616,7 +653,9 @@ def tail_lines(path: Path, n: int = 2000, block: int = 1 << 18) -> list[str]:
                 size = start
     except OSError:
         return []
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    lines = data.decode("utf-8", errors="replace").split("\n")  # \n only: \r, \f, U+2028 stay in a line
+    if lines and lines[-1] == "":
+        lines.pop()
     if size > 0:
         lines = lines[1:]  # the first line may be cut
     return [strip_ts(x) for x in lines[-n:]]
