@@ -494,6 +494,10 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
     if net.pretrained and stage.spec and stage.spec == net.pretrained.spec:
         findings += check_pretrained(project, key_set=key_set)
     findings += check_input_images(project, stage_id)
+    if net.cli == "contract":  # TAO 7: the tokens its contract needs (HF_TOKEN) are not passed in
+        from tao_tui.workflow.tao7 import token_problems
+
+        findings += [Finding(level, what, fix) for level, what, fix in token_problems(project, net)]
     return _unique(findings)
 
 

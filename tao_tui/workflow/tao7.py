@@ -163,3 +163,22 @@ def apply_gpus(project: Any, net: Any, docs: dict) -> None:
                     continue
                 if current != list(range(count)):
                     doc.set_list(ids_key, list(range(count)))
+
+
+def token_problems(project: Any, net: Any) -> list[tuple[str, str, str]]:
+    """(level, what, fix) for each token a TAO 7 contract needs (``required_credentials``, e.g. HF_TOKEN):
+    tao-tui does not pass tokens into its containers (a container's environment is stored in Docker's
+    config), so the stage can only fetch what needs the token when the user runs the shown line."""
+    from tao_tui.catalog import contract_skill
+
+    row = contract_skill(net.name, project.tao_version) or {}
+    out = []
+    for name in row.get("required_credentials") or ():
+        out.append((
+            "warn",
+            f"{net.name}'s image reads {name} (NVIDIA's contract: required_credentials); tao-tui does not put "
+            "tokens into its containers, where Docker would store them",
+            f"if the stage fails to download, export {name} and run the stage's `docker run` line yourself "
+            "(`tao-tui status` shows it; it passes -e NAME from your shell)",
+        ))
+    return out

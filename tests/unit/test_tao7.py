@@ -364,3 +364,13 @@ def test_tao7_status_json_shape_reads_as_epochs_done():
     events = [ev for line in lines for ev in parser.feed_status_line(line + "\n")]
     epochs = [(e.epoch, e.max_epoch, e.step) for e in events if e.kind == "epoch"]
     assert epochs == [(1, 3, 50), (2, 3, 100), (3, 3, 150)]
+
+
+def test_preflight_says_a_contract_token_is_not_passed_in(tmp_path):
+    from tao_tui.preflight import preflight_stage
+
+    project = create_project(tmp_path / "ce", "cosmos_embed", tao_version=VERSION)
+    found = [f for f in preflight_stage(project, "train") if "HF_TOKEN" in f.what]
+    assert found and found[0].level == "warn" and "docker run" in found[0].fix
+    dino = create_project(tmp_path / "d", "dino", tao_version=VERSION)
+    assert not [f for f in preflight_stage(dino, "train") if "TOKEN" in f.what]
