@@ -91,3 +91,16 @@ def test_unlock_dialog_snapshot(snap_compare, project, size):
         await pilot.pause()
 
     assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=unlock)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_class_table_dialog_snapshot(snap_compare, project, size):
+    async def classes(pilot):
+        tree = await _params(pilot)
+        await _on(pilot, tree, f"{TRAIN}:dataset_config.target_class_mapping")
+        await pilot.press("enter")
+        await pilot.pause()
+        pilot.app.screen.query(".cm-src").first().value = "Forklift"  # a rule broken: shown with its fix
+        await pilot.pause()
+
+    assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=classes)

@@ -102,18 +102,51 @@ async def test_edit_validates_each_keystroke_saves_and_escape_cancels(project):
     assert Project.load(project).params[BATCH] == "8"
 
 
-async def test_class_mapping_is_edited_in_the_one_notation(project):
+async def test_class_mapping_is_edited_as_a_table(project):
+    from textual.widgets import Input
+
+    from tao_tui.ui.screens.class_map import ClassMapScreen
+
     app = TaoTuiApp(project=project)
     async with app.run_test(size=(80, 24)) as pilot:
         tree = await _open_params(pilot)
         await _select(pilot, tree, MAPPING)
         await pilot.press("e")
-        inp = tree.query_one("#param-edit")
-        assert inp.value == "car:car, cyclist:cyclist, pedestrian:pedestrian, person_sitting:pedestrian, van:car"
-        await _type(pilot, "Forklift:forklift")
-        await _wait(pilot, lambda: "capital letters" in _detail(tree), "the capital-letter rule")
-        await _type(pilot, "forklift:forklift, pallet:forklift, person")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ClassMapScreen)
+        assert dialog.current_pairs() == [("car", "car"), ("cyclist", "cyclist"), ("pedestrian", "pedestrian"),
+                                          ("person_sitting", "pedestrian"), ("van", "car")]  # fmt: skip
+        msg = lambda: str(dialog.query_one("#cm-msg").render())  # noqa: E731
+        assert "car:car, cyclist:cyclist" in msg()
+        srcs, dsts = list(dialog.query(".cm-src").results(Input)), list(dialog.query(".cm-dst").results(Input))
+        srcs[0].value = "Forklift"
+        await pilot.pause()
+        assert "capital letters" in msg() and "fix:" in msg()
+        await pilot.press("ctrl+s")  # refused: the dialog stays
+        assert app.screen is dialog
+        for inp, value in zip(srcs, ["forklift", "pallet", "person", "", ""], strict=True):
+            inp.value = value
+        for inp, value in zip(dsts, ["forklift", "forklift", "person", "", ""], strict=True):
+            inp.value = value
+        await pilot.pause()
+        assert "forklift:forklift, pallet:forklift, person:person" in msg() and "2 model classes" in msg()
+        await pilot.press("escape")  # cancel keeps NVIDIA's mapping
+        await pilot.pause()
+        assert app.screen is not dialog and "classes unchanged" in _detail(tree)
         await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        srcs, dsts = list(dialog.query(".cm-src").results(Input)), list(dialog.query(".cm-dst").results(Input))
+        for inp, value in zip(srcs, ["forklift", "pallet", "", "", ""], strict=True):
+            inp.value = value
+        for inp, value in zip(dsts, ["forklift", "forklift", "", "", ""], strict=True):
+            inp.value = value
+        await pilot.press("ctrl+n")  # one more label
+        await pilot.pause()
+        assert len(dialog.query(".cm-row")) == 6 and dialog.focused.has_class("cm-src")
+        await pilot.press(*"person")
+        await pilot.press("ctrl+s")
         await _wait(pilot, lambda: tree.current_row is not None and tree.current_row.provenance == "yours", "save")
         blocks = [r for r in tree.rows
                   if re.fullmatch(r"cost_function_config\.target_classes(\[\d\])?\.name", r.path) and r.spec == TRAIN]

@@ -141,6 +141,19 @@ class ParamTable(DataTable):
         Binding("d", "diff", "diff vs NVIDIA"),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer shows `u` only on a value an expert may unlock (dimmed elsewhere); `e` always
+        (on a locked value it says why it is locked and how to unlock it)."""
+        if action != "unlock":
+            return True
+        try:
+            row = self.parent_tree.current_row
+        except Exception:  # noqa: BLE001 - not mounted in a ParamTree yet
+            return None
+        if row is None:
+            return None
+        return True if row.provenance in ("nvidia", "differs") and not row.safe else None
+
     def on_resize(self) -> None:
         # the editor opening below (or a smaller terminal) takes rows: keep the selected row in sight
         if self.row_count:
@@ -196,6 +209,7 @@ class ParamTree(Vertical):
     ParamTree > ParamInput.editing { display: block; }
     ParamTree > #param-detail { height: auto; max-height: 5; padding: 0 1; background: $panel; }
     ParamTree > #param-detail.tall { max-height: 8; }
+    ParamTree > #param-detail:focus { background: $boost; }
     """
 
     class Saved(Message):
@@ -222,11 +236,12 @@ class ParamTree(Vertical):
         self._widths = (24, VALUE_MIN)
         self._pending: Any = None  # the timer of the next validation
         self.findings: list = []  # ValidationErrors about class names inside the spec files
+        self.safe_params: dict[str, Any] = {}  # SafeParamDef by key
 
     def compose(self) -> ComposeResult:
         yield ParamTable(id="param-table", cursor_type="row", zebra_stripes=False, show_header=True)
         yield ParamInput(id="param-edit", placeholder="type the new value; Enter saves, Escape cancels")
-        with VerticalScroll(id="param-detail", can_focus=False):
+        with VerticalScroll(id="param-detail"):  # Tab reaches it: ↑/↓ scroll a long help or error
             yield Static("loading the spec files…", id="param-detail-text")
 
     def on_mount(self) -> None:
@@ -248,6 +263,7 @@ class ParamTree(Vertical):
         except TaoTuiError as err:
             self.app.call_from_thread(self._detail, f"[red]{escape(str(err))}[/]")
             return
+        self.safe_params = {p.key: p for p in pset.safe_params}
         self.app.call_from_thread(self._show_rows, rows, focus_key, findings)
 
     def _show_rows(self, rows: list[Row], focus_key: str | None, findings: list | None = None) -> None:
@@ -331,6 +347,7 @@ class ParamTree(Vertical):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        self.query_one(ParamTable).refresh_bindings()
         if self.editing is None:
             self._show_detail()
 
@@ -359,12 +376,13 @@ class ParamTree(Vertical):
         """The detail text of ``row``: full value, provenance in words, help, what the user can do."""
         value = escape(format_value(row.value))
         lines = [self._message] if self._message and self._message_key == row.key else []
-        lines.append(f"[b]{escape(row.path)}[/b] = [b]{value}[/b]  [dim]({escape(row.spec)})[/]")
         for err in self.findings_for(row):
             lines.append(f"[b red]{escape(err.rule)}[/]\n[red]fix: {escape(err.fix or '')}[/]")
         colour = {"differs": "red", "rewritten": "cyan", "unlocked": "magenta", "yours": "green"}.get(row.provenance)
         note = escape(row.note)
-        lines.append(f"[{colour}]{note}[/]" if colour else note)
+        # where it comes from first (the table shows the value, cut), then the whole value
+        lines.append(f"[b]{escape(row.path)}[/b]: " + (f"[{colour}]{note}[/]" if colour else note))
+        lines.append(f"= [b]{value}[/b]  [dim]({escape(row.spec)})[/]")
         if row.safe:
             bounds = ""
             if row.bounds:
@@ -372,9 +390,10 @@ class ParamTree(Vertical):
                 bounds = f" · {row.type} {lo}..{hi}"
             lines.append(f"{escape(row.help.strip())}{bounds}")
             if row.type == "class_mapping":
-                lines.append("[dim]write label:class pairs, e.g. forklift:forklift, pallet:forklift (several labels may "
+                lines.append("[dim]e or Enter opens it as a table: dataset label → model class (several labels may "
                              "share one class)[/]")
-            lines.append("[dim]e or Enter edits it[/]")
+            else:
+                lines.append("[dim]e or Enter edits it[/]")
         elif row.provenance == "unlocked":
             lines.append("[dim]e or Enter edits it (only its type is checked)[/]")
         elif row.provenance == "rewritten":
@@ -436,6 +455,10 @@ class ParamTree(Vertical):
             hint = "" if row.provenance == "rewritten" else " u unlocks it after a confirmation."
             self._detail(f"[b yellow]{escape(row.path)} is locked ({why}).{hint}[/]\n" + self.describe(row))
             return
+        param = self.safe_params.get(row.key)
+        if row.type == "class_mapping" and param is not None:
+            self.edit_classes(row, param)
+            return
         self.editing = row
         inp = self.query_one(ParamInput)
         inp.value = format_value(row.value)  # always this row's value, never the last text typed
@@ -489,23 +512,46 @@ class ParamTree(Vertical):
         row = self.editing
         if row is None:
             return
+        value: Any = event.value
+        if row.type == "class_mapping":  # stored as `tao-tui new --classes` stores it: [[label, class], ...]
+            try:
+                value = [list(pair) for pair in as_mapping(value, row.path)]
+            except TaoTuiError as err:
+                self._detail(_error_markup(err) + "\n" + self.describe(row))
+                return
+        if self.save(row, value):
+            self._close_editor()
+
+    def save(self, row: Row, value: Any) -> bool:
+        """``set_param`` (validated, specs rendered, project.yaml saved, under the project lock), then
+        the tree reloaded on ``row``; False (and the rule and fix shown) when the value is refused."""
         from tao_tui.workflow.create import set_param
 
-        value: Any = event.value
         try:
-            if row.type == "class_mapping":  # stored as `tao-tui new --classes` stores it: [[label, class], ...]
-                value = [list(pair) for pair in as_mapping(value, row.path)]
-            project = set_param(self.root, row.key, value)  # validated, specs written, saved
+            project = set_param(self.root, row.key, value)
         except TaoTuiError as err:
             self._detail(_error_markup(err) + "\n" + self.describe(row))
-            return
-        text = f"[green]saved {escape(row.path)} = {escape(event.value)}[/]"
+            return False
+        text = f"[green]saved {escape(row.path)} = {escape(format_value(value))}[/]"
         for notice in project.notices:
             text += f"\n[yellow]note:[/] {escape(notice)}"
         self._message, self._message_key = text, row.key
-        self._close_editor()
         self.post_message(self.Saved(project))
         self.load(row.key)
+        return True
+
+    def edit_classes(self, row: Row, param: Any) -> None:
+        """The class mapping in its small table (ClassMapScreen); saved like any other value."""
+        from tao_tui.ui.screens.class_map import ClassMapScreen
+
+        def done(pairs: list[tuple[str, str]] | None) -> None:
+            self.query_one(ParamTable).focus()
+            if pairs is None:
+                self._detail("[dim]classes unchanged[/]\n" + self.describe(row))
+                return
+            self.save(row, [list(p) for p in pairs])
+
+        self.app.push_screen(ClassMapScreen(param, list(row.value or [])), done)
 
     # ------------------------------------------------------------------ unlock and diff
     def ask_unlock(self) -> None:
