@@ -82,12 +82,16 @@ def recorded() -> Path:
 async def _shown(pilot) -> None:
     """Wait until the train run is read back (log tail and progress)."""
     await pilot.press("down")
-    for _ in range(100):
+    for _ in range(200):
         await pilot.pause(0.05)
         screen = pilot.app.screen
-        if getattr(screen, "_shown_run", None) == RUN and len(screen.query_one("#log").lines) > 5:
+        if getattr(screen, "_shown_run", None) != RUN:
+            continue
+        log = screen.query_one("#log")
+        if log.lines and log.lines[-1].endswith("training job complete.") and log.scroll_y == log.max_scroll_y:
             break
-    await pilot.pause(0.6)  # the log pane's flush
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.5)  # the scrollbars follow the scroll position on the next refresh
 
 
 SIZES = [(80, 24), (160, 48)]
@@ -134,8 +138,17 @@ def test_palette_snapshot(snap_compare, recorded, size):
         await _shown(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
-        await pilot.press(*"run tr")
-        await pilot.pause(1.0)
+        from textual.widgets import Input
+
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False  # a blinking cursor makes the snapshot depend on timing
+        await pilot.press(*"export script")
+        for _ in range(100):  # the palette searches its providers in a worker
+            await pilot.pause(0.05)
+            hits = pilot.app.screen.query("CommandList")
+            if hits and hits.first().option_count == 1 and not pilot.app.screen.query("LoadingIndicator"):
+                break
+        await pilot.pause(0.5)
 
     assert snap_compare(TaoTuiApp(project=recorded), terminal_size=size, run_before=palette)
 

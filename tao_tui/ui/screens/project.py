@@ -149,6 +149,11 @@ class ProjectScreen(Screen):
                 return
             self._leaving.wait(GPU_EVERY_S)
 
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Curves are drawn only while their tab shows (they keep their points meanwhile)."""
+        if event.tabbed_content.id == "tabs":
+            self.query_one("#curves", Curves).set_shown(event.pane.id == "tab-curves")
+
     def on_gpu_changed(self, msg: GpuChanged) -> None:
         self.query_one("#gpu", GpuPanel).show(msg.state)
 

@@ -8,11 +8,14 @@ whole chart, ~ms per redraw).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from tao_tui.progress import ProgressEvent, ProgressState
+if TYPE_CHECKING:
+    from tao_tui.progress import ProgressEvent, ProgressState
 
 MAX_POINTS = 1_000
 
@@ -73,6 +76,9 @@ class Curves(Horizontal):
         self.map = Series()
         self.redraws = 0
         self._count = 0
+        self.shown = False  # the screen sets it while the Curves tab is active
+        self._dirty = False  # points or an AP table arrived while hidden: drawn when shown
+        self._ap: dict[str, float] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="plots"):  # the plot is mounted with the first points (plotext loads then)
@@ -83,27 +89,39 @@ class Curves(Horizontal):
 
     def on_mount(self) -> None:
         self.query_one("#ap", DataTable).add_columns("class", "AP")
-        self._draw()
+
+    def set_shown(self, shown: bool) -> None:
+        """The Curves tab became visible (draw what arrived meanwhile) or hidden (stop drawing:
+        plotext rebuilds the whole chart, and its first import costs ~0.1 s)."""
+        self.shown = shown
+        if shown and self._dirty:
+            self._dirty = False
+            self._show_ap(self._ap)
+            self._draw()
 
     def update(self, events: list[ProgressEvent] | None, state: ProgressState) -> None:
         """A ProgressPanel listener: ``None`` starts over; else add the batch's points and
         redraw when it held an epoch or validation event."""
         if events is None:
-            self.loss, self.map, self._count = Series(), Series(), 0
-            self._draw()
-            self._show_ap(None)
+            self.loss, self.map, self._count, self._ap = Series(), Series(), 0, None
+            redraw, new_ap = True, True
+        else:
+            redraw = new_ap = False
+            for ev in events:
+                self._count += 1
+                if ev.loss is not None and ev.kind in ("step", "epoch"):
+                    self.loss.add(_x(ev, state, self._count), ev.loss)
+                if ev.map is not None:
+                    self.map.add(_x(ev, state, self._count), ev.map)
+                if ev.kind in ("epoch", "validation", "stage_done"):
+                    redraw = True
+                if ev.ap:
+                    self._ap, new_ap = dict(ev.ap), True
+        if not self.shown:
+            self._dirty = self._dirty or redraw or new_ap
             return
-        redraw = False
-        for ev in events:
-            self._count += 1
-            if ev.loss is not None and ev.kind in ("step", "epoch"):
-                self.loss.add(_x(ev, state, self._count), ev.loss)
-            if ev.map is not None:
-                self.map.add(_x(ev, state, self._count), ev.map)
-            if ev.kind in ("epoch", "validation", "stage_done"):
-                redraw = True
-            if ev.ap:
-                self._show_ap(ev.ap)
+        if new_ap:
+            self._show_ap(self._ap)
         if redraw:
             self._draw()
 

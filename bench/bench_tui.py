@@ -1,0 +1,394 @@
+"""The wizard under a real pty, against a bare Textual app measured in the same run (issue 12).
+
+    .venv/bin/python bench/bench_tui.py [--lines 1000000] [--rate 50000] [--size 160x48]
+
+Measures, each app in its own process on a pseudo-terminal (what a terminal or sshd gives it):
+
+* time to first frame: process start -> the first screen's text on the pty, for a bare Textual
+  app (Header, Footer), tao-tui's start screen and ``tao-tui --project P`` (median of runs);
+* while ``--rate`` lines/s stream into the log pane (a thread that does what the follower does:
+  ProgressParser.feed_lines on real TAO lines, then the pane's buffer and the progress panel):
+  key latency (down/up moves the stage cursor; time until the new command is on the pty),
+  p50/p99, against a bare Textual ``Log`` app fed the same way; bytes/s written to the terminal;
+  batches drawn against flushes scheduled (none skipped);
+* after ``--lines`` lines: RSS; then idle: bytes/s to the terminal and CPU %.
+
+Ratios are against the bare app of the same run. Nothing here is timed in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import select
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+LOGS = ROOT / "tests" / "fixtures" / "logs"
+
+
+# ---------------------------------------------------------------------------------------- child apps
+def _tao_lines() -> list[str]:
+    lines = []
+    for log in sorted(LOGS.glob("detectnet_v2_train_*.log")):
+        lines += [x for x in log.read_text().splitlines() if not x.startswith("# ")]
+    return lines
+
+
+def _streamer(push, total: int, rate: int, stats: dict, done: threading.Event) -> None:
+    """Push ``total`` lines at ``rate`` lines/s in 20 ms batches, through the progress parser."""
+    from tao_tui.progress import ProgressParser
+
+    parser = ProgressParser()
+    src = _tao_lines()
+    batch = max(1, rate // 50)
+    sent = 0
+    start = time.monotonic()
+    while sent < total:
+        n = min(batch, total - sent)
+        lines = [f"{src[(sent + i) % len(src)]} #{sent + i}" for i in range(n)]
+        push(lines, parser.feed_lines(lines))
+        sent += n
+        lag = start + sent / rate - time.monotonic()
+        if lag > 0:
+            time.sleep(lag)
+    stats["stream_s"] = time.monotonic() - start
+    stats["sent"] = sent
+    done.set()
+
+
+def child_bare() -> None:
+    from textual.app import App
+    from textual.widgets import Footer, Header, Static
+
+    class Bare(App):
+        TITLE = "bare-bench"
+
+        def compose(self):
+            yield Header()
+            yield Static("bare app ready")
+            yield Footer()
+
+    Bare().run()
+
+
+def child_bare_stream(total: int, rate: int, stats_path: str) -> None:
+    """Baseline: Header, Footer, a two-option list + a Static (the key target) and a Textual Log
+    with max_lines, fed by the same streamer through a buffer flushed every 0.25 s."""
+    from collections import deque
+
+    from textual.app import App
+    from textual.widgets import Footer, Header, Log, OptionList, Static
+
+    class BareStream(App):
+        def compose(self):
+            yield Header()
+            yield OptionList("dataset_convert", "train", id="stages")
+            yield Static("", id="command")
+            yield Log(max_lines=5000, id="log")
+            yield Footer()
+
+        def on_mount(self):
+            self.buf: deque = deque(maxlen=20000)
+            self.lock = threading.Lock()
+            self.stats = {}
+            self.query_one("#stages").focus()
+            self.set_interval(0.25, self.flush)
+            self.done = threading.Event()
+            threading.Thread(target=_streamer, args=(self.push, total, rate, self.stats, self.done),
+                             daemon=True).start()
+
+        def push(self, lines, events):
+            with self.lock:
+                self.buf.extend(lines)
+
+        def flush(self):
+            with self.lock:
+                lines = list(self.buf)
+                self.buf.clear()
+            if lines:
+                self.query_one("#log", Log).write_lines(lines)
+            if self.done.is_set():
+                Path(stats_path).write_text(json.dumps(self.stats))
+
+        def on_option_list_option_highlighted(self, event):
+            name = "dataset_convert -d" if event.option_index == 0 else "train -e"
+            self.query_one("#command", Static).update(f"$ tao model detectnet_v2 {name} …")
+
+    BareStream().run()
+
+
+def child_tao_stream(project: str, total: int, rate: int, stats_path: str) -> None:
+    import tao_tui.ui.app
+    from tao_tui.ui.app import TaoTuiApp
+    from tao_tui.ui.widgets.log_pane import LogPane
+    from tao_tui.ui.widgets.progress_panel import ProgressPanel
+
+    class Streamed(TaoTuiApp):
+        CSS_PATH = str(Path(tao_tui.ui.app.__file__).parent / TaoTuiApp.CSS_PATH)
+
+        def on_mount(self):
+            super().on_mount()
+            self.set_timer(1.0, self.start_stream)
+
+        def start_stream(self):
+            screen = self.screen
+            log = screen.query_one("#log", LogPane)
+            progress = screen.query_one("#progress", ProgressPanel)
+            self.stats = {}
+
+            def push(lines, events):  # what the runner's sink does for the shown run
+                log.buffer.extend(lines)
+                if events:
+                    progress.push(events)
+
+            def report():
+                done.wait()
+                time.sleep(1.0)
+                self.stats.update(flushes=log.flushes, progress_repaints=progress.repaints,
+                                  pane_lines=len(log.lines))
+                Path(stats_path).write_text(json.dumps(self.stats))
+
+            done = threading.Event()
+            threading.Thread(target=_streamer, args=(push, total, rate, self.stats, done), daemon=True).start()
+            threading.Thread(target=report, daemon=True).start()
+
+    Streamed(project=project).run()
+
+
+# ---------------------------------------------------------------------------------------- pty harness
+class PtyApp:
+    """A process on a pty of ``cols`` x ``rows``; every byte it writes is read by a thread."""
+
+    def __init__(self, argv: list[str], cols: int, rows: int, env: dict | None = None):
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        full_env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", "COLUMNS": str(cols),
+                    "LINES": str(rows), **(env or {})}
+        full_env.pop("TEXTUAL", None)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env,
+                                     start_new_session=True, cwd=str(ROOT))
+        os.close(slave)
+        self.out = bytearray()
+        self.times: list[tuple[float, int]] = []  # (when, total bytes so far)
+        self.cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                r, _, _ = select.select([self.master], [], [], 0.5)
+                if not r:
+                    if self.proc.poll() is not None:
+                        return
+                    continue
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.cond:
+                self.out += data
+                self.times.append((time.monotonic(), len(self.out)))
+                self.cond.notify_all()
+
+    def wait_for(self, marker: bytes, start: int = 0, timeout: float = 30.0) -> float | None:
+        """Seconds (monotonic) when ``marker`` first appears at or after byte ``start``."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                if self.out.find(marker, start) != -1:
+                    return time.monotonic()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def bytes_between(self, t0: float, t1: float) -> int:
+        with self.cond:
+            before = [n for t, n in self.times if t <= t0]
+            upto = [n for t, n in self.times if t <= t1]
+        return (upto[-1] if upto else 0) - (before[-1] if before else 0)
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        os.close(self.master)
+
+
+def first_frame(argv: list[str], marker: bytes, cols: int, rows: int, runs: int, env: dict | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        app = PtyApp(argv, cols, rows, env)
+        when = app.wait_for(marker, timeout=60)
+        app.close()
+        if when is None:
+            raise SystemExit(f"no first frame ({marker!r}) from {argv}:\n{bytes(app.out[-2000:])!r}")
+        times.append(when - app.started)
+    return statistics.median(times)
+
+
+def key_latency(app: PtyApp, seconds: float, settle: bytes) -> list[float]:
+    """Alternate down/up for ``seconds``; each: time until the newly selected stage's command is drawn."""
+    lat = []
+    app.wait_for(settle, timeout=60)
+    time.sleep(1.0)
+    end = time.monotonic() + seconds
+    keys = [(b"\x1b[B", b"train -e"), (b"\x1b[A", b"dataset_convert -d")]
+    i = 0
+    while time.monotonic() < end:
+        key, marker = keys[i % 2]
+        with app.cond:
+            start = len(app.out)
+        t0 = time.monotonic()
+        app.send(key)
+        when = app.wait_for(marker, start, timeout=5)
+        if when is not None:
+            lat.append(when - t0)
+        i += 1
+        time.sleep(0.1)
+    return lat
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def make_project(folder: Path) -> Path:
+    root = folder / "proj"
+    subprocess.run([PY, "-m", "tao_tui.cli", "new", "--network", "detectnet_v2", "--dir", str(root),
+                    "--tao-version", "5.0.0", "--yes"], check=True, capture_output=True, cwd=str(ROOT))
+    return root
+
+
+def stream_phase(argv: list[str], cols: int, rows: int, total: int, rate: int, stats_path: Path,
+                 key_seconds: float, idle_s: float) -> dict:
+    env = {"TAO_TUI_BENCH_STATS": str(stats_path)}
+    app = PtyApp(argv, cols, rows, env)
+    try:
+        if app.wait_for(b"dataset_convert", timeout=60) is None:
+            raise SystemExit(f"no first frame from {argv}")
+        t_stream = time.monotonic() + 1.0
+        lat = key_latency(app, key_seconds, b"dataset_convert")
+        t_keys_end = time.monotonic()
+        # streaming bytes/s over the key phase (keys add a few bytes: the command line)
+        stream_bps = app.bytes_between(t_stream + 1.0, t_keys_end) / max(0.1, t_keys_end - t_stream - 1.0)
+        deadline = time.monotonic() + total / rate * 3 + 120
+        while not stats_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)
+        stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+        rss = app.rss_mb()
+        time.sleep(1.0)
+        t0, c0 = time.monotonic(), app.cpu_s()
+        time.sleep(idle_s)
+        t1, c1 = time.monotonic(), app.cpu_s()
+        idle_bps = app.bytes_between(t0, t1) / (t1 - t0)
+        return {"p50_ms": pct(lat, 0.5) * 1000, "p99_ms": pct(lat, 0.99) * 1000, "keys": len(lat),
+                "stream_Bps": stream_bps, "rss_mb": rss, "idle_Bps": idle_bps,
+                "idle_cpu_pct": 100 * (c1 - c0) / (t1 - t0), **stats}
+    finally:
+        app.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--rate", type=int, default=50_000)
+    ap.add_argument("--size", default="160x48")
+    ap.add_argument("--runs", type=int, default=5, help="first-frame runs per app (median)")
+    ap.add_argument("--keys-s", type=float, default=15.0, help="seconds of key presses while streaming")
+    ap.add_argument("--idle-s", type=float, default=10.0)
+    args = ap.parse_args(argv)
+    if args.child is not None:
+        kind, *rest = args.child
+        stats = os.environ.get("TAO_TUI_BENCH_STATS", "/dev/null")
+        if kind == "bare":
+            child_bare()
+        elif kind == "bare-stream":
+            child_bare_stream(int(rest[0]), int(rest[1]), stats)
+        elif kind == "tao-stream":
+            child_tao_stream(rest[0], int(rest[1]), int(rest[2]), stats)
+        return 0
+    cols, rows = (int(x) for x in args.size.split("x"))
+    me = [PY, str(Path(__file__).resolve()), "--child"]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-tui-"))
+    try:
+        project = make_project(tmp)
+        home = tmp / "home"  # no recent-projects list of the user's in the start screen
+        home.mkdir()
+        print(f"terminal {cols}x{rows}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        # interleaved, one of each per round: the three see the same machine load
+        apps = {"bare": ([*me, "bare"], b"bare app ready", None),
+                "start": ([PY, "-m", "tao_tui.cli"], b"Projects", {"HOME": str(home)}),
+                "proj": ([PY, "-m", "tao_tui.cli", "--project", str(project)], b"dataset_convert", None)}
+        got: dict[str, list[float]] = {k: [] for k in apps}
+        for _ in range(args.runs):
+            for name, (cmd, marker, env) in apps.items():
+                got[name].append(first_frame(cmd, marker, cols, rows, 1, env))
+        bare, start, proj = (statistics.median(got[k]) for k in ("bare", "start", "proj"))
+        print(f"\n## time to first frame (median of {args.runs}, interleaved)")
+        print(f"bare Textual app (Header/Footer)  {bare * 1000:7.0f} ms  1.00x")
+        print(f"tao-tui (start screen)            {start * 1000:7.0f} ms  {start / bare:.2f}x")
+        print(f"tao-tui --project P               {proj * 1000:7.0f} ms  {proj / bare:.2f}x")
+
+        base = stream_phase([*me, "bare-stream", str(args.lines), str(args.rate)], cols, rows, args.lines,
+                            args.rate, tmp / "bare.json", args.keys_s, args.idle_s)
+        ours = stream_phase([*me, "tao-stream", str(project), str(args.lines), str(args.rate)], cols, rows,
+                            args.lines, args.rate, tmp / "tao.json", args.keys_s, args.idle_s)
+        print(f"\n## streaming {args.lines:,} lines at {args.rate:,} lines/s, then idle")
+        print(f"{'':26}{'bare Log app':>14}{'tao-tui':>12}{'ratio':>8}")
+        for key, label, fmt in [("p50_ms", "key latency p50 (ms)", "{:.1f}"), ("p99_ms", "key latency p99 (ms)", "{:.1f}"),
+                                ("stream_Bps", "to terminal streaming B/s", "{:,.0f}"),
+                                ("rss_mb", "RSS after stream (MB)", "{:.0f}"), ("idle_Bps", "to terminal idle B/s", "{:,.0f}"),
+                                ("idle_cpu_pct", "idle CPU %", "{:.2f}")]:
+            b, o = base.get(key, float("nan")), ours.get(key, float("nan"))
+            ratio = o / b if b else float("nan")
+            print(f"{label:26}{fmt.format(b):>14}{fmt.format(o):>12}{ratio:>8.2f}")
+        print(f"keys measured: bare {base.get('keys')}, tao-tui {ours.get('keys')}; "
+              f"stream took bare {base.get('stream_s', float('nan')):.1f} s, tao-tui {ours.get('stream_s', float('nan')):.1f} s "
+              f"for {ours.get('sent', 0):,} lines")
+        print(f"tao-tui log pane: {ours.get('flushes')} batches drawn, {ours.get('pane_lines')} lines held; "
+              f"progress panel repaints {ours.get('progress_repaints')}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
