@@ -325,6 +325,18 @@ def describe(skill: str, info: dict) -> str:
     return f"{info.get('network_arch') or skill} (NVIDIA skill {skill}){fmt}."
 
 
+def container_task(command: str, action: str) -> str:
+    """The task word of a contract command (``ocdnet train -e {config_path}`` -> ``train``), else ``action``."""
+    m = re.search(r"([A-Za-z_][\w-]*)\s+-e\s+\{config_path\}", command)
+    return m.group(1) if m else action
+
+
+def _create_ext(role: str, key: str) -> str:
+    """``create_pth_file`` -> ``pth``; otherwise the key's last word."""
+    m = re.fullmatch(r"create_(\w+?)_file", role)
+    return m.group(1) if m else key.rsplit(".", 1)[-1]
+
+
 def _schema(skill_dir: Path, action: str) -> dict:
     path = skill_dir / "schemas" / f"{action}.schema.json"
     return load_json(path) if path.is_file() else {}
@@ -341,18 +353,23 @@ def _outputs_and_feeds(stages: list[Stage], name: str, pyt_image: bool) -> None:
             st.feeds.append({"spec": st.spec, "path": out_key, "value": "{results}"})
         if st.action in MODEL_MAKERS or st.action == "distill":
             # PyTorch tasks write checkpoints to <results_dir>/<task>/ (NVIDIA's dino catalog: "DINO train
-            # jobs upload checkpoints under results_dir/train/"); other images: the results folder
-            st.outputs["model"] = f"{{results}}/{st.action}/*.pth" if pyt_image and not st.deploy else "{results}"
+            # jobs upload checkpoints under results_dir/train/"; the task is the command's, so retrain =
+            # `ocdnet train` writes to train/); other images: the results folder
+            task = container_task(str(st.body.get("command", "")), st.action)
+            st.outputs["model"] = f"{{results}}/{task}/*.pth" if pyt_image and not st.deploy else "{results}"
         for key, role in st.roles.items():
             if role in CREATE_EXT or str(role).startswith("create_"):
                 scalar = scalar_path(st.template, key)
                 if scalar is None:
                     continue
-                leaf = key.rsplit(".", 1)[-1]
-                value = f"{{results}}/{name}.{CREATE_EXT.get(role, leaf)}"
+                ext = CREATE_EXT.get(role) or _create_ext(role, key)
+                value = f"{{results}}/{name}.{ext}"
                 st.feeds.append({"spec": st.spec, "path": scalar, "value": value})
                 if key in (st.body.get("outputs") or {}) or role in ("create_onnx_file", "create_engine_file"):
-                    st.outputs[{"create_onnx_file": "onnx", "create_engine_file": "engine"}.get(role, leaf)] = value
+                    out = {"create_onnx_file": "onnx", "create_engine_file": "engine"}.get(role)
+                    st.outputs[out or ("model" if st.action == "prune" else key.rsplit(".", 1)[-1])] = value
+        if st.action == "prune" and "model" not in st.outputs and pyt_image:
+            st.outputs["model"] = "{results}/*.pth"  # the pruned model, where the contract names no file
     for i, st in enumerate(stages):
         earlier = stages[:i]
         for key, role in st.roles.items():
@@ -387,9 +404,21 @@ def _parent(st: Stage, key: str, earlier: list[Stage]) -> tuple[str | None, str]
         return last(lambda c: c.action.startswith("gen_trt_engine"), "engine")
     if "onnx" in leaf:
         return last(lambda c: c.action == "export", "onnx")
-    if st.action in MODEL_MAKERS and st.action != "retrain":
+    if st.action == "retrain":  # retrain starts from the pruned model
+        return last(lambda c: c.action == "prune", "model")
+    if st.action in MODEL_MAKERS:
         return None, ""
-    return last(lambda c: c.action in MODEL_MAKERS, "model")
+    # a variant's actions read that variant's model (visual_changenet: segment_evaluate <- segment_train)
+    same = last(lambda c: c.action in MODEL_MAKERS and variant(c.action) == variant(st.action), "model")
+    return same if same[0] else last(lambda c: c.action in MODEL_MAKERS, "model")
+
+
+def variant(action: str) -> str:
+    """``segment_evaluate`` -> ``segment_``; a plain action -> ''."""
+    for base in (*ORDER, *DEPLOY_ORDER):
+        if action != base and action.endswith("_" + base):
+            return action[: -len(base)]
+    return ""
 
 
 def _concerns(st: Stage, path: str, shorthand: dict[str, str]) -> bool:

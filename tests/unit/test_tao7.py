@@ -374,3 +374,15 @@ def test_preflight_says_a_contract_token_is_not_passed_in(tmp_path):
     assert found and found[0].level == "warn" and "docker run" in found[0].fix
     dino = create_project(tmp_path / "d", "dino", tao_version=VERSION)
     assert not [f for f in preflight_stage(dino, "train") if "TOKEN" in f.what]
+
+
+def test_retrain_and_variants_read_the_right_model():
+    ocr = load_network("ocrnet", version=VERSION)
+    pipe_inputs = {st.id: [(f.spec, f.path, f.value) for f in st.feeds if f.spec != st.spec] for st in ocr.stages}
+    assert ("retrain.yaml", "model.pruned_graph_path", "{results}/ocrnet.pth") in pipe_inputs["prune"]
+    assert ocr.stage("retrain").outputs["model"] == "{results}/train/*.pth"  # `ocrnet train` writes train/
+    assert ("evaluate.yaml", "evaluate.checkpoint", "{results}/train/*.pth") in pipe_inputs["retrain"]
+    vc = load_network("visual_changenet", version=VERSION)
+    feeds = {(st.id, f.spec) for st in vc.stages for f in st.feeds}
+    assert ("segment_train", "segment_evaluate.yaml") in feeds and ("train", "evaluate.yaml") in feeds
+    assert ("segment_train", "evaluate.yaml") not in feeds
