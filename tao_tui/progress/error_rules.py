@@ -38,14 +38,21 @@ def _rx(text: str) -> re.Pattern[str]:
 ERROR_RULES: list[ErrorRule] = [
     ErrorRule(
         "P5",
-        ("memory", "OOM when allocating", "ResourceExhausted", "Resource exhausted", "OUT_OF_MEMORY"),
+        (
+            "memory",
+            "OOM when allocating",
+            "ResourceExhausted",
+            "Resource exhausted",
+            "OUT_OF_MEMORY",
+            "_STATUS_ALLOC_FAILED",  # cuDNN/cuBLAS could not allocate their workspace on the GPU
+        ),
         "The GPU ran out of memory: one batch of this input size does not fit in the GPU's memory.",
         "Lower the batch size (batch_size_per_gpu / batch_size / dataset.batch_size; DINO: 4 -> 2 -> 1) "
         "or the input size (output_image_width/height, input_width/height), or use a smaller "
         "backbone. Check with nvidia-smi that no other process holds GPU memory.",
         _rx(
             r"out of (?:GPU )?memory|OOM when allocating|ResourceExhausted|Resource exhausted"
-            r"|OutOfMemoryError|OUT_OF_MEMORY"
+            r"|OutOfMemoryError|OUT_OF_MEMORY|_STATUS_ALLOC_FAILED"
         ),
         standalone=True,
         anchor=("memory", "OOM when allocating"),  # a longer needle is a quicker miss
@@ -56,7 +63,9 @@ ERROR_RULES: list[ErrorRule] = [
     ),
     ErrorRule(
         "M6",
-        ("shared memory", "Bus error", "bus error", "(shm)"),
+        # "unable to write to file </torch_123_456>": PyTorch's shared-memory files in /dev/shm
+        # (it then says "No space left on device", which is /dev/shm, not the disk)
+        ("shared memory", "Bus error", "bus error", "(shm)", "</torch_"),
         "A PyTorch data-loader worker crashed: the container has too little shared memory (/dev/shm; "
         "Docker's default is 64 MB).",
         'Give the container more shared memory: "shm_size": "16G" in DockerOptions of '

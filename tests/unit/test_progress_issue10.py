@@ -274,6 +274,8 @@ ERRORS = [
     ("torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.50 GiB (GPU 0; 15.77 GiB total capacity)", "P5"),
     ("RuntimeError: DataLoader worker (pid 4242) is killed by signal: Bus error. It is possible that dataloader's workers are out of shared memory.", "M6"),
     ("ERROR: Unexpected bus error encountered in worker. This might be caused by insufficient shared memory (shm).", "M6"),
+    ("RuntimeError: unable to write to file </torch_2112_3326915394>: No space left on device (28)", "M6"),
+    ("RuntimeError: CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`", "P5"),
     ("docker: Error response from daemon: No such container: 5f1e0c2a9b7d.", "D1"),
     ("RuntimeError: CUDA error: device-side assert triggered", "DINO1"),
     ("ValueError: Dataset size smaller than total batch size (3 < 8)", "DINO4"),
@@ -334,3 +336,16 @@ def test_real_classification_evaluate():
     kpi = ProgressState().apply_all(parse_file(LOGS / "classification_tf1_evaluate.log")).kpi
     assert kpi["loss"] == pytest.approx(0.3027826) and kpi["top_k_accuracy"] == 1.0 and kpi["accuracy"] == 0.95
     assert kpi["electric_bicycle.recall"] == 0.99 and kpi["bicycle.precision"] == 0.96
+
+
+def test_detectnet_epoch_header_glued_to_the_matching_bar():
+    lines = [
+        "Matching predictions to ground truth, class 1/1.: 100%|██████████| 9/9 [00:00<00:00, 812.5it/s]Epoch 25/25",
+        "=========================",
+        "Validation cost: 0.0021",
+        "Mean average_precision (in %): 33.3000",
+        "",
+    ]
+    for variant in VARIANTS:
+        (val,) = of(run(lines, variant), "validation")
+        assert (val.epoch, val.max_epoch, val.map) == (25, 25, 33.3), variant
