@@ -125,7 +125,7 @@ class Pipeline:
         def sub(m: re.Match[str]) -> str:
             name, sep, rest = m.group(1), m.group(2), m.group(3)
             if sep == ".":
-                path = self.output_path(name, rest, concrete=concrete)
+                path = self.output_path(name, rest, concrete=concrete and not self.producing(name))
                 if concrete and pending is not None and GLOB_CHARS & set(path):
                     pending.append(f"{name}.{rest}")
                 return path
@@ -174,6 +174,13 @@ class Pipeline:
                 newest = max(matches, key=lambda p: p.stat().st_mtime)
                 return self.project.to_container(newest)
         return pattern
+
+    def producing(self, stage_id: str) -> bool:
+        """True while ``stage_id``'s recorded run is not done (running, failed, stopped): its glob
+        outputs (epoch_*.pth) are not final, so later stages wait. A stage never run by tao-tui
+        (no record, or pending) counts by its files alone (e.g. made with NVIDIA's launcher)."""
+        st = self.project.stages.get(stage_id)
+        return st is not None and st.status not in ("done", "pending")
 
     def _host_glob(self, container_pattern: str) -> list[Path]:
         host_pattern = str(self.project.to_host(container_pattern))
@@ -260,7 +267,7 @@ class Pipeline:
                 source = None
                 for name, tmpl in stage.outputs.items():
                     if self.resolve(tmpl, stage, concrete=False) == value:
-                        value = self.output_path(stage.id, name)
+                        value = self.output_path(stage.id, name, concrete=not self.producing(stage.id))
                         source = f"{stage.id}.{name}"
                 out.append((stage.id, feed.spec, feed.path, value, source))
         return out

@@ -283,6 +283,21 @@ def test_contract_row(row: Row, tmp_path_factory):
     assert "KEY" not in cmd.display.replace("$KEY", ""), where  # the key is shown as $KEY only
 
 
+def test_a_glob_output_waits_until_its_stage_is_done(tmp_path):
+    """The newest checkpoint is passed on only once the stage that writes it is done (not while it runs)."""
+    from tao_tui.project import StageResult
+
+    project = create_project(tmp_path / "p", "dino", tao_version="5.0.0")
+    _make(project, ("results/train/train/dino_model_epoch=000.pth",))
+    project.stages["train"] = StageResult(status="running")
+    pipe = Pipeline.for_project(project)
+    cmd = build_command(pipe, "evaluate", have_key=True)
+    assert cmd.pending == ("train.model",) and "run train first" in cmd.display
+    project.stages["train"] = StageResult(status="done")
+    cmd = build_command(Pipeline.for_project(project), "evaluate", have_key=True)
+    assert f"evaluate.checkpoint={R('train')}/train/dino_model_epoch=000.pth" in cmd.argv("KEY")
+
+
 # ---------------------------------------------------------------------- sub-tasks per version
 SUBTASKS = [
     # (network, version, task group, expected sub-tasks, source)
