@@ -48,9 +48,15 @@ def _tao_lines() -> list[str]:
     return lines
 
 
+SETTLE_S = float(os.environ.get("TAO_TUI_BENCH_SETTLE", "5"))
+
+
 def _streamer(push, total: int, rate: int, stats: dict, done: threading.Event) -> None:
-    """Push ``total`` lines at ``rate`` lines/s in 20 ms batches, through the progress parser."""
+    """After ``SETTLE_S`` (the app's start-up work: engine look-up, GPU read, parameters), push
+    ``total`` lines at ``rate`` lines/s in 20 ms batches, through the progress parser."""
     from tao_tui.progress import ProgressParser
+
+    time.sleep(SETTLE_S)
 
     parser = ProgressParser()
     src = _tao_lines()
@@ -142,7 +148,7 @@ def child_tao_stream(project: str, total: int, rate: int, stats_path: str) -> No
 
         def on_mount(self):
             super().on_mount()
-            self.set_timer(1.0, self.start_stream)
+            self.set_timer(0.5, self.start_stream)
 
         def start_stream(self):
             screen = self.screen
@@ -263,7 +269,7 @@ def key_latency(app: PtyApp, seconds: float, settle: bytes) -> list[float]:
     """Alternate down/up for ``seconds``; each: time until the newly selected stage's command is drawn."""
     lat = []
     app.wait_for(settle, timeout=60)
-    time.sleep(1.0)
+    time.sleep(SETTLE_S + 1.5)  # the stream has started
     end = time.monotonic() + seconds
     keys = [(b"\x1b[B", b"train -e"), (b"\x1b[A", b"dataset_convert -d")]
     i = 0
@@ -302,7 +308,7 @@ def stream_phase(argv: list[str], cols: int, rows: int, total: int, rate: int, s
     try:
         if app.wait_for(b"dataset_convert", timeout=60) is None:
             raise SystemExit(f"no first frame from {argv}")
-        t_stream = time.monotonic() + 1.0
+        t_stream = time.monotonic() + SETTLE_S + 0.5
         lat = key_latency(app, key_seconds, b"dataset_convert")
         t_keys_end = time.monotonic()
         # streaming bytes/s over the key phase (keys add a few bytes: the command line)
@@ -334,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="first-frame runs per app (median)")
     ap.add_argument("--keys-s", type=float, default=15.0, help="seconds of key presses while streaming")
     ap.add_argument("--idle-s", type=float, default=10.0)
+    ap.add_argument("--settle-s", type=float, default=SETTLE_S,
+                    help="seconds after the first frame before the stream starts (start-up work done)")
     args = ap.parse_args(argv)
     if args.child is not None:
         kind, *rest = args.child
@@ -346,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             child_tao_stream(rest[0], int(rest[1]), int(rest[2]), stats)
         return 0
     cols, rows = (int(x) for x in args.size.split("x"))
+    os.environ["TAO_TUI_BENCH_SETTLE"] = str(args.settle_s)  # the children read it
+    globals()["SETTLE_S"] = args.settle_s
     me = [PY, str(Path(__file__).resolve()), "--child"]
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     try:
