@@ -7,10 +7,13 @@ value; sections fold (Enter / Space on a section, ←/→). Each row shows its p
     ✎  safe to change (bold: yours)        ↻  rewritten by tao-tui (chained path, class block …)
     ≠  locked but not NVIDIA's value       U  unlocked by an expert        (blank, dim)  NVIDIA's value
 
-The detail area below the tree wraps and scrolls: the full value, its provenance in words, the help, and
-while editing the rule and the fix of a bad value (validated on every keystroke by a dry-run render of
-the whole project, ``workflow.create.render_specs(write=False)``). Enter saves through
-``workflow.create.set_param`` (validated, rendered, saved under the project lock); Escape cancels.
+The detail area below the tree wraps and scrolls (Tab reaches it): where the value comes from, the
+whole value, the help, and while editing the rule and the fix of a bad value (checked whenever typing
+pauses by a dry-run render of the whole project, ``workflow.create.render_specs(write=False)``, in a
+worker thread). Enter saves through ``workflow.create.set_param`` (validated, rendered, saved under the
+project lock); Escape cancels. The class mapping opens as a small table (``screens/class_map.py``); an
+expert unlock asks first (``screens/unlock_confirm.py``); ``d`` diffs every spec file against NVIDIA's
+(``screens/spec_diff.py``).
 """
 
 from __future__ import annotations
