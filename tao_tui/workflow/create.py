@@ -61,22 +61,92 @@ def template_docs(net: NetworkDef) -> dict[str, SpecDoc]:
     return docs
 
 
-def _dataset_root_fix(project: Project, docs: dict[str, SpecDoc], net: NetworkDef) -> dict[str, str]:
-    """NVIDIA's paths assume <data>/training/image_2; a dataset with image_2 at its top is mapped too."""
+def _kitti_folders(project: Project) -> tuple[str, str, str, str | None] | None:
+    """The dataset's one KITTI image/label pair as (container root, image folder name, label folder
+    name, image extension), or None (no dataset here, no KITTI layout, or several splits).
+
+    NVIDIA's KITTI specs assume ``<data>/training/image_2 + label_2`` of ``.png`` images; a dataset laid
+    out as ``image_2 + label_2`` or ``images + labels`` (at its top or in one sub-folder) is read where
+    it is. Several splits (``train/`` + ``val/``) are left to pre-flight, which says how to point the
+    spec at one of them."""
+    from tao_tui.dataset import IMAGE_EXTS, find_kitti_layout
+
     if not project.dataset:
-        return {}
+        return None
     ds = Path(project.dataset).expanduser()
-    if (ds / "training").is_dir() or not any((ds / d).is_dir() for d in ("image_2", "images", "label_2", "labels")):
+    try:
+        found = find_kitti_layout(ds) if ds.is_dir() else None
+    except OSError:
+        return None
+    if not found or len(found[0]) != 1:
+        return None
+    _split, img, lab = found[0][0]
+    if img.parent != lab.parent:
+        return None
+    rel = img.parent.relative_to(ds).as_posix()
+    root = CONTAINER_DATA if rel in ("", ".") else f"{CONTAINER_DATA}/{rel}"
+    exts: dict[str, int] = {}
+    try:
+        with os.scandir(img) as it:
+            for i, entry in enumerate(it):
+                if i >= 2000:
+                    break
+                ext = os.path.splitext(entry.name)[1].lower()
+                if ext in IMAGE_EXTS:
+                    exts[ext] = exts.get(ext, 0) + 1
+    except OSError:
+        pass
+    ext = max(exts, key=exts.get) if exts else None
+    return root, img.name, lab.name, ext
+
+
+def _dataset_root_fix(project: Project, docs: dict[str, SpecDoc], net: NetworkDef) -> dict[str, str]:
+    """Safe path values that NVIDIA points at ``<data>/training``, pointed at the dataset's own KITTI
+    folder instead (see :func:`_kitti_folders`)."""
+    folders = _kitti_folders(project)
+    if folders is None:
         return {}
+    root = folders[0]
     fixes = {}
     old = f"{CONTAINER_DATA}/training"
+    if root == old:
+        return {}
     for p in net.safe_params:
         if p.type != "path" or p.spec not in docs or not docs[p.spec].has(p.path):
             continue
         value = docs[p.spec].get(p.path)
         if isinstance(value, str) and (value == old or value.startswith(old + "/")):
-            fixes[p.key] = CONTAINER_DATA + value[len(old) :]
+            fixes[p.key] = root + value[len(old) :]
     return fixes
+
+
+KITTI_CONFIG = "kitti_config"
+
+
+def _dataset_layout_fix(project: Project, docs: dict[str, SpecDoc]) -> None:
+    """The image/label folder names and the image extension of every ``kitti_config`` block (the
+    converter's input, NVIDIA's ``image_2``/``label_2``/``.png``) set to what the dataset has, so
+    dataset_convert finds the files. Only blocks whose root is inside the dataset mount are changed."""
+    folders = _kitti_folders(project)
+    if folders is None:
+        return
+    root, image_dir, label_dir, ext = folders
+    nvidia_root = f"{CONTAINER_DATA}/training"
+    for doc in docs.values():
+        if not (doc.has(f"{KITTI_CONFIG}.image_dir_name") and doc.has(f"{KITTI_CONFIG}.root_directory_path")):
+            continue
+        root_value = doc.get(f"{KITTI_CONFIG}.root_directory_path")
+        if not (isinstance(root_value, str) and root_value.startswith(CONTAINER_DATA)):
+            continue
+        if root != nvidia_root and doc.has("image_directory_path") and doc.get("image_directory_path") == nvidia_root:
+            doc.set("image_directory_path", root)  # the converter's own copy of the dataset root
+        doc.set(f"{KITTI_CONFIG}.image_dir_name", image_dir)
+        if doc.has(f"{KITTI_CONFIG}.label_dir_name"):
+            doc.set(f"{KITTI_CONFIG}.label_dir_name", label_dir)
+        if ext and doc.has(f"{KITTI_CONFIG}.image_extension"):
+            current = doc.get(f"{KITTI_CONFIG}.image_extension")
+            if isinstance(current, str) and current.lower().lstrip(".") != ext.lstrip("."):
+                doc.set(f"{KITTI_CONFIG}.image_extension", ext if current.startswith(".") else ext.lstrip("."))
 
 
 def render_specs(project: Project, *, write: bool = True) -> dict[str, SpecDoc]:
@@ -103,6 +173,9 @@ def render_with_provenance(
     docs = template_docs(net)
     rewrites: dict[str, Rewrite] = {}
     params = ParamSet(net, docs, unlocked=set(project.unlocked))
+    before = _snapshot(docs)
+    _dataset_layout_fix(project, docs)
+    _record(rewrites, before, docs, Rewrite("dataset_root", "from your dataset's folders (image/label names, extension)"))
     root_fix = _dataset_root_fix(project, docs, net)
     values: dict[str, Any] = dict(root_fix)
     values.update(project.params)
@@ -111,7 +184,7 @@ def render_with_provenance(
         written = params.set(key, value)
         own = [(p.spec, canonical_path(p.path)) for p in params.params_for(key)]
         if key in root_fix and key not in project.params:
-            why = Rewrite("dataset_root", "for your dataset (it has no training/ folder: the dataset-root fix)")
+            why = Rewrite("dataset_root", "for your dataset's folders (NVIDIA's paths assume data/training/)")
             _record(rewrites, before, docs, why)
         elif any(p.type == "class_mapping" for p in params.params_for(key)):
             why = Rewrite("classes", f"from the class mapping {format_value(written)}")
@@ -144,10 +217,15 @@ def render_with_provenance(
             why = Rewrite("retrain", f"from {stage.derived_from} (the retrain spec follows the train spec)")
             _record(rewrites, before, docs, why)
     if not net.uses_overrides:  # hydra and NeMo networks get their inputs as `key=value` overrides
+        derived = {s.spec: s.derived_from for s in net.stages if s.derived_from and s.spec in docs}
         for (spec, path, value), stage_id in zip(feeds, feed_stages, strict=True):
-            if spec in docs:
-                docs[spec].set(path, value)
-                rewrites[f"{spec}:{canonical_path(path)}"] = Rewrite("feed", f"from {stage_id}'s output", value)
+            # a spec derived from this one (retrain from train) reads the same input, unless a later
+            # feed of its own (the pruned model) replaces it
+            targets = [spec, *(d for d, src in derived.items() if src == spec and docs[d].has(path))]
+            for target in targets:
+                if target in docs:
+                    docs[target].set(path, value)
+                    rewrites[f"{target}:{canonical_path(path)}"] = Rewrite("feed", f"from {stage_id}'s output", value)
 
     if net.cli == "contract":  # TAO 7: the GPU count goes in the spec, at the contract's gpu_spec_key
         from tao_tui.workflow.tao7 import apply_gpus

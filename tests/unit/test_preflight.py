@@ -208,7 +208,18 @@ def test_doctor_prints_the_dataset_summary(tmp_path, monkeypatch, capsys):
     assert "not in the class mapping" not in out and "no labelled objects" not in out  # mapping matches
 
 
-@pytest.mark.parametrize("layout", ["splits", "images"])
+def test_one_kitti_folder_pair_needs_no_fix(tmp_path):
+    """images + labels at the dataset's top: the project's converter spec already reads them."""
+    from tests.datasets import make_kitti
+
+    data = make_kitti(tmp_path / "data", n=2, layout="images")
+    root = tmp_path / "p"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0", "--dataset",
+                 str(data), "--classes", "forklift:forklift,person:person,pallet:pallet", "--yes"]) == 0
+    assert not [f for f in preflight_stage(Project.load(root), "dataset_convert") if f.level == "fail"]
+
+
+@pytest.mark.parametrize("layout", ["splits"])
 def test_kitti_config_against_the_dataset_and_its_exact_fix(tmp_path, monkeypatch, layout):
     """NVIDIA's converters write train/images + train/labels; the starter-kit spec reads
     training/image_2 + training/label_2: dataset_convert fails before any container, and the
@@ -238,11 +249,11 @@ def test_image_extension_the_spec_reads_must_exist(tmp_path):
     from tests.datasets import make_kitti
 
     data = make_kitti(tmp_path / "data", n=2)
-    for png in (data / "training/image_2").iterdir():
-        png.rename(png.with_suffix(".jpg"))
     root = tmp_path / "p"
     assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0", "--dataset",
                  str(data), "--classes", "forklift:forklift,person:person,pallet:pallet", "--yes"]) == 0
+    for png in (data / "training/image_2").iterdir():  # the dataset changed after the project was made
+        png.rename(png.with_suffix(".jpg"))
     fails = [f for f in preflight_stage(Project.load(root), "dataset_convert") if f.level == "fail"]
     assert any("reads only *.png images" in f.what and "(it has .jpg)" in f.what for f in fails)
 
