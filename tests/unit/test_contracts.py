@@ -302,6 +302,22 @@ def test_a_glob_output_waits_until_its_stage_is_done(tmp_path):
     assert f"evaluate.checkpoint={R('train')}/train/dino_model_epoch=000.pth" in cmd.argv("KEY")
 
 
+@pytest.mark.parametrize(("network", "version", "expected"), [
+    ("dino", "6.26.3", ["train.num_gpus=2", "train.gpu_ids=[0,1]"]),
+    ("dino", "5.0.0", ["--gpus", "2"]),
+    ("detectnet_v2", "5.0.0", ["--gpus", "2"]),
+])
+def test_gpu_index_gives_the_count_of_the_chosen_gpus(network, version, expected, tmp_path):
+    """--gpu_index 2 3: the engine gives the container only GPUs 2 and 3 (device_ids), which it numbers 0
+    and 1, so the entrypoint gets 2 GPUs numbered from 0 (PYTM core/entrypoint.py sets TAO_VISIBLE_DEVICES
+    from gpu_ids; TF1 common/entrypoint/entrypoint.py --gpus)."""
+    project = create_project(tmp_path / "p", network, tao_version=version)
+    project.gpu_index = [2, 3]
+    argv = build_command(Pipeline.for_project(project), "train", have_key=True).argv("KEY")
+    i = argv.index(expected[0])
+    assert argv[i:i + len(expected)] == expected
+
+
 # ---------------------------------------------------------------------- sub-tasks per version
 SUBTASKS = [
     # (network, version, task group, expected sub-tasks, source)
