@@ -88,7 +88,8 @@ def _run(args: argparse.Namespace) -> int:
             image, count = n.image, 0
             out.write(f"  {n.image}\n")
         count += 1
-        out.write(f"    {count:2d}. {n.name}  [{n.framework}, specs: {n.specs}]\n")
+        unchecked = ", not checked against NVIDIA's source" if n.verified is False else ""
+        out.write(f"    {count:2d}. {n.name}  [{n.framework}, specs: {n.specs}{unchecked}]\n")
         out.write(f"        {n.description}\n")
         subs = ", ".join(n.subtasks) if n.subtasks else "(none: takes its arguments directly)"
         out.write(f"        sub-tasks: {subs}\n")

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from tao_tui.workflow.create import format_classes, parse_classes, set_params
 
     project = Project.load(args.project)
-    net = load_network(project.network)
+    net = load_network(project.network, version=project.tao_version)
     changes = {}
     for path, value in parse_sets(args.values):
         changes[net.param_key(path)] = value

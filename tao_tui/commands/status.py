@@ -65,6 +65,13 @@ def stage_rows(project) -> list[dict]:
     return rows
 
 
+def _verified(project) -> bool:
+    """False when the project's network at its TAO version is not checked against NVIDIA's source."""
+    from tao_tui.specs.netdef import project_network
+
+    return project_network(project).verified
+
+
 def run(args: argparse.Namespace) -> int:
     from tao_tui.preflight import class_mapping_of
     from tao_tui.project import Project
@@ -76,12 +83,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"project": str(project.root), "network": project.network,
                           "tao_version": project.tao_version, "image": project.image,
+                          "verified": _verified(project),
                           "classes": format_classes(mapping) if mapping is not None else None,
                           "stages": rows}, indent=2))
         return 0
     print(f"{project.network} · TAO {project.tao_version} · {project.image}")
     from tao_tui.specs.downloaded import download_note
+    from tao_tui.specs.netdef import project_network, verified_note
 
+    if note := verified_note(project_network(project)):  # stages/flags/outputs without public source
+        print(f"  ! {note}")
     if note := download_note(project):  # conversational: NVIDIA's specs come out of the container
         print(f"  {note}")
     if mapping is not None:

@@ -185,6 +185,8 @@ class CatalogScreen(Screen):
         n = entries[0]
         lines = [f"[b]{escape(n.name)}[/b]  [dim]{escape(n.domain)} · {escape(n.framework)}[/]", "",
                  escape(n.description), ""]
+        if n.verified is False:  # network.yaml: no public NVIDIA source for this TAO version
+            lines += ["[yellow]not checked against NVIDIA's source[/]", ""]
         fmt = self.data_format(name)
         if fmt and fmt != "other":
             from tao_tui.dataset import FORMAT_WORDS

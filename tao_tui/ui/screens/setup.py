@@ -147,7 +147,15 @@ class SetupScreen(Screen):
         # opened from a version's catalog: that version's definition (TAO 7: generated from NVIDIA's contract)
         from tao_tui.catalog import is_contract_version
 
-        self.net = load_network(network, version=catalog_version if is_contract_version(catalog_version) else None)
+        version = catalog_version if is_contract_version(catalog_version) else None
+        if version is None:  # the version the folder step preselects: its spec files and safe values
+            from tao_tui.workflow.create import default_tao_version
+
+            try:
+                version = default_tao_version(network)[0]
+            except TaoTuiError:
+                version = None
+        self.net = load_network(network, version=version)
         self.has_classes = any(p.type in ("class_mapping", "class_list") for p in self.net.safe_params)
         self.values = value_params(self.net)
         self.step = "folder"
