@@ -273,3 +273,21 @@ def test_cli_new_remembers_the_project(tmp_path):
     assert cli.main(["new", "--network", "detectnet_v2", "--dir", str(tmp_path / "p"), "--tao-version", "5.0.0",
                      "--yes"]) == 0
     assert [r.root for r in recent_projects()] == [(tmp_path / "p").resolve()]
+
+
+async def test_another_tao_version_brings_its_own_safe_values():
+    from tao_tui.specs.netdef import load_network
+    from tao_tui.ui.screens.setup import SetupScreen, value_params
+
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(SetupScreen("classification_pyt"))
+        await pilot.pause()
+        setup = app.screen
+        for version in ("5.5.0", "6.26.3"):
+            setup.query_one("#version").value = version
+            await pilot.pause()
+            want = [p.path for p in value_params(load_network("classification_pyt", version=version))]
+            assert [p.path for p in setup.values] == want
+            assert len(setup.query("#step-values Input")) == len(want)

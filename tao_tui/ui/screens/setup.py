@@ -218,14 +218,7 @@ class SetupScreen(Screen):
                 yield Static("", id="key-note", classes="hint")
             with VerticalScroll(id="step-values", classes="step"):
                 yield Static(id="values-intro")
-                for i, p in enumerate(self.values):
-                    bounds = ""
-                    if p.min is not None or p.max is not None:
-                        bounds = f" [dim]({_plain(p.min) or '…'} to {_plain(p.max) or '…'})[/]"
-                    yield Static(f"[b]{escape(p.path)}[/b]{bounds}", classes="value-help" if i else "")
-                    yield Static(f"[dim]{escape(p.help)}[/]", classes="hint")
-                    yield Input(_plain(p.default), id=f"value-{i}")
-                    yield Static("", id=f"value-{i}-error", classes="error")
+                yield from self._value_widgets()
                 yield Static("", id="values-error", classes="error")
                 yield Static("", id="cli-line", classes="hint")
         with Horizontal(id="actions"):
@@ -233,6 +226,42 @@ class SetupScreen(Screen):
             yield Static()
             yield Button("Next (Enter) →", variant="primary", id="next")
         yield Footer()
+
+    def _value_widgets(self) -> list:
+        """Label, help, field and error line of each safe value (of the chosen TAO version's spec)."""
+        out: list = []
+        for i, p in enumerate(self.values):
+            bounds = ""
+            if p.min is not None or p.max is not None:
+                bounds = f" [dim]({_plain(p.min) or '…'} to {_plain(p.max) or '…'})[/]"
+            out += [
+                Static(f"[b]{escape(p.path)}[/b]{bounds}", classes="value-row value-help" if i else "value-row"),
+                Static(f"[dim]{escape(p.help)}[/]", classes="hint value-row"),
+                Input(_plain(p.default), id=f"value-{i}", classes="value-row"),
+                Static("", id=f"value-{i}-error", classes="error value-row"),
+            ]
+        return out
+
+    async def on_select_changed(self, event: Select.Changed) -> None:
+        """Another TAO version: its own spec files and safe values (e.g. 6.x keys for PyTorch networks)."""
+        from tao_tui.specs.netdef import load_network
+
+        if event.select.id != "version" or event.value is Select.BLANK:
+            return
+        try:
+            net = load_network(self.network, version=str(event.value))
+        except TaoTuiError as err:
+            self._set_error("#dir-error", str(err))
+            return
+        if net is self.net:
+            return
+        self.net = net
+        self.has_classes = any(p.type in ("class_mapping", "class_list") for p in net.safe_params)
+        self.values = value_params(net)
+        self._class_sources = []  # the class step is rebuilt for this version's class list
+        step = self.query_one("#step-values", VerticalScroll)
+        await self.query(".value-row").remove()
+        await step.mount_all(self._value_widgets(), before=self.query_one("#values-error"))
 
     def on_mount(self) -> None:
         self.title = f"tao-tui · {self.network} · set up a project"
