@@ -3,7 +3,7 @@
 # talk to, on a plain Debian/Ubuntu machine without systemd (CI, a sandbox VM).
 #
 # What it does, in order, and only what is still missing:
-#   1. installs docker.io (+ curl, busybox-static) with apt-get - no prompts, no
+#   1. installs docker.io (+ curl, busybox-static, openssh-server) with apt-get - no prompts, no
 #      services auto-started by the package;
 #   2. starts dockerd in the background (setsid + nohup, so it outlives this shell)
 #      with no bridge, no iptables rules and no ip_forward change: the test
@@ -81,6 +81,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # dockerd and the docker CLI both come with docker.io (another docker CLI on PATH is fine too)
 { command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1; } || missing+=(docker.io)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
+# sshd: the ssh:// engine test runs one on 127.0.0.1 (its own config; the package's service is never started)
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 if [ "${#missing[@]}" -gt 0 ]; then
   T=$(clock)
   log "installing ${missing[*]} with apt-get (log: $APT_LOG)"

@@ -400,10 +400,20 @@ class Engine:
         return str(container.id)
 
     def _open_stdin(self, container_id: str) -> Any:
-        """An attached socket on the created (not yet started) container's stdin."""
-        return self.client.api.attach_socket(
-            container_id, params={"stdin": 1, "stdout": 0, "stderr": 0, "stream": 1}
-        )
+        """An attached socket on the created (not yet started) container's stdin.
+
+        Over ``ssh://`` the attach gets a client of its own: the hijacked connection must never go
+        back to the shared pool (a later request would be written into the container's stdin)."""
+        api = self.client.api
+        if self.host.startswith("ssh://"):
+            import docker
+
+            api = docker.APIClient(base_url=self.host, version=self.client.api.api_version, timeout=60,
+                                   use_ssh_client=True)
+        sock = api.attach_socket(container_id, params={"stdin": 1, "stdout": 0, "stderr": 0, "stream": 1})
+        if api is not self.client.api:
+            sock._tao_tui_client = api  # closed with the socket (_send_line)
+        return sock
 
     # ---------------------------------------------------------------- logs
 
@@ -802,3 +812,7 @@ def _send_line(sock: Any, text: str) -> None:
             sock.close()
         with contextlib.suppress(Exception):
             raw.close()
+        own = getattr(sock, "_tao_tui_client", None)
+        if own is not None:
+            with contextlib.suppress(Exception):
+                own.close()

@@ -88,6 +88,11 @@ def connect_problem(host: str, err: BaseException) -> EnvironmentProblem:
             f"user {user} can't use Docker (permission denied on {host})",
             fix=f"`sudo usermod -aG docker {user}`, then log out and in again",
         )
+    if "paramiko" in text.lower():
+        return EnvironmentProblem(
+            f"this tao-tui install can't reach ssh:// engines ({short(err)})",
+            fix="reinstall tao-tui with its ssh support on THIS machine: `pip install 'docker[ssh]'`",
+        )
     if host.startswith("ssh://"):
         return EnvironmentProblem(
             f"Docker is not reachable at {host} ({short(err)})",
