@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     pos = _print_complete(log_path, 0, show)
     sys.stdout.flush()
     if not args.follow or result.exists():
+        _say_result(result, run_id)
         return 0
     runner = StageRunner(project)
     try:
@@ -62,6 +63,18 @@ def run(args: argparse.Namespace) -> int:
             _print_complete(log_path, pos, show, final=True)
             return 0
         time.sleep(0.5)
+
+
+def _say_result(result, run_id: str) -> None:
+    """A failed run's recorded reason on stderr (e.g. a container that never started has no log)."""
+    import json
+
+    try:
+        data = json.loads(result.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(data, dict) and data.get("status") not in (None, "done") and data.get("message"):
+        print(f"run {run_id}: {data.get('status')}: {data.get('message')}", file=sys.stderr)
 
 
 def _print_complete(path, pos: int, show, *, final: bool = False) -> int:

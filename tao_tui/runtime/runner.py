@@ -10,16 +10,18 @@ timestamp in the log file: no line lost, none doubled.
 from __future__ import annotations
 
 import fcntl
+import glob
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tao_tui.errors import UserError
+from tao_tui.errors import TaoTuiError, UserError
 from tao_tui.progress import ProgressEvent, ProgressParser
 from tao_tui.project import Project, atomic_write, atomic_write_json, fault_point, run_stage
 from tao_tui.runtime.errors import ContainerGone
@@ -322,7 +324,11 @@ class StageRunner:
             record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
             atomic_write_json(run_dir / "run.json", record.__dict__)
             fault_point("start:recorded")
-            container_id = self.engine.start(spec)
+            try:
+                container_id = self.engine.start(spec)
+            except TaoTuiError as err:  # recorded, so `logs`/`status` say why (not "lost the connection")
+                self._record_lost(stage_id, run_id, f"the container did not start: {err.message}", claim=True)
+                raise
             fault_point("start:started")
             record.container_id = container_id
             atomic_write_json(run_dir / "run.json", record.__dict__)
@@ -412,15 +418,18 @@ class StageRunner:
             notes.append(f"{stage_id} run {run_id}: its run folder was missing; recorded it again")
         return notes
 
-    def _record_lost(self, stage_id: str, run_id: str, why: str) -> None:
-        """A run that will never report: result.json says why; project.yaml too if it names it."""
+    def _record_lost(self, stage_id: str, run_id: str, why: str, *, claim: bool = False) -> None:
+        """A run that will never report: result.json says why; project.yaml too if it names it (or
+        ``claim``: it becomes the stage's latest run, failed)."""
         result = {"stage": stage_id, "run_id": run_id, "exit_code": None, "status": "failed",
                   "message": why, "outputs": {}, "finished": time.time()}
         atomic_write_json(self.project.run_dir(run_id) / "result.json", result)
         with Project.locked(self.project.root) as fresh_project:
             st = fresh_project.stage(stage_id)
-            if st.run_id == run_id and st.status == "running":
-                st.status, st.exit_code, st.finished, st.message = "failed", None, result["finished"], why
+            if claim or (st.run_id == run_id and st.status == "running"):
+                st.status, st.run_id, st.exit_code, st.finished, st.message = (
+                    "failed", run_id, None, result["finished"], why
+                )  # fmt: skip
         self.project = fresh_project
 
     def _run_spec(self, image: str, argv: list[str], labels: dict[str, str]):
@@ -490,18 +499,17 @@ class StageRunner:
             parser = ProgressParser(epoch_base=self.pipe.status_epoch_base())  # X8: per TAO version
             events_path = run_dir / "events.jsonl"
             log_path = run_dir / "log"
-            # rebuild the events of what is already on disk (after a drop), then go on appending
-            replay = []
-            if log_path.exists():
-                with log_path.open(encoding="utf-8", errors="replace", newline="\n") as fh:
-                    for raw in fh:
-                        replay.extend(parser.feed_line(strip_ts(raw)))
-            atomic_write(events_path, "".join(json.dumps(e.to_dict()) + "\n" for e in replay))
             feed_lines, dumps = parser.feed_lines, json.dumps
             status = StatusTail(self.project.results_dir(record["stage"]))
-            errors = [e for e in replay if e.kind == "error"]
+            errors: list[ProgressEvent] = []
+            # follow the container first; the events of what is already on disk (after a drop) are
+            # rebuilt behind it, in a thread: new lines reach the sink at once, their events once
+            # the history is parsed (then events.jsonl = history + new, in order)
+            history = _History(log_path, parser)
+            history.start()
+            events_fh = None
 
-            def publish(events_fh, lines: list[str], events: list[ProgressEvent]) -> None:
+            def publish(lines: list[str], events: list[ProgressEvent]) -> None:
                 if events:
                     events_fh.write("".join([dumps(e.to_dict()) + "\n" for e in events]))
                     events_fh.flush()
@@ -509,26 +517,50 @@ class StageRunner:
                 if sink and (lines or events):
                     sink(lines, events)
 
-            with events_path.open("a", encoding="utf-8") as events_fh:
+            def catch_up() -> None:
+                """Once the history is parsed: events.jsonl rewritten, then the held batches' events."""
+                nonlocal events_fh
+                replay = history.wait()
+                atomic_write(events_path, "".join(dumps(e.to_dict()) + "\n" for e in replay))
+                errors.extend(e for e in replay if e.kind == "error")
+                events_fh = events_path.open("a", encoding="utf-8")
+                for held in history.held:
+                    publish([], feed_lines(held))
+                history.held = []
 
-                def on_lines(lines: list[str]) -> None:
-                    events = feed_lines(lines)  # the whole batch in one call
-                    events += status.events(parser)  # status.json: max_epoch, ETA, KPIs, FAILURE text
-                    publish(events_fh, lines, events)
+            def on_lines(lines: list[str]) -> None:
+                if events_fh is None:
+                    if not history.done.is_set():
+                        history.held.append(lines)  # shown now, parsed after the history
+                        if sink:
+                            sink(lines, [])
+                        return
+                    catch_up()
+                events = feed_lines(lines)  # the whole batch in one call
+                events += status.events(parser)  # status.json: max_epoch, ETA, KPIs, FAILURE text
+                publish(lines, events)
 
+            try:
                 try:
                     exit_code = self.engine.follow(record["container_id"], log_path, on_lines, stop=stop)
                 except ContainerGone as gone:
-                    publish(events_fh, [], status.events(parser) + parser.flush())
+                    if events_fh is None:
+                        catch_up()
+                    publish([], status.events(parser) + parser.flush())
                     why = (f"its container was removed before it finished (docker rm?); "
                            f"the log up to then is in {log_path}")
                     self._record_lost(record["stage"], run_id, why)
                     raise UserError(f"{record['stage']} run {run_id} failed: {why}",
                                     f"start it again: `tao-tui run {record['stage']}`",
                                     field="run") from gone
+                if events_fh is None:
+                    catch_up()
                 if exit_code is None and stop is not None and stop.is_set():
                     return None
-                publish(events_fh, [], status.events(parser) + parser.flush())
+                publish([], status.events(parser) + parser.flush())
+            finally:
+                if events_fh is not None:
+                    events_fh.close()
             self._record(record["stage"], run_id, exit_code, errors[-1] if errors else None)
             # log and result are safe on disk: the finished container goes (its stored config is
             # the last copy of the run's settings Docker keeps)
@@ -539,6 +571,8 @@ class StageRunner:
         run_dir = self.project.run_dir(run_id)
         stage = self.pipe.stage(stage_id)
         missing = self.pipe.missing_outputs(stage) if exit_code == 0 else []
+        if exit_code == 0 and not missing:
+            missing = self._stale_outputs(stage, run_id)
         stopped = (run_dir / "stop-requested").exists()
         if stopped:
             status, message = "stopped", "stopped on request"
@@ -576,6 +610,27 @@ class StageRunner:
         self.project = fresh
         self.pipe = Pipeline.for_project(fresh)
 
+    def _stale_outputs(self, stage, run_id: str) -> list[str]:
+        """Outputs of ``stage`` that exist but are older than the run's start (an earlier run left them:
+        this run did not write them). Each as "<container path> (older than this run)"."""
+        record = _read_record(self.project.run_dir(run_id)) or {}
+        started = record.get("started")
+        if not isinstance(started, (int, float)):
+            return []
+        stale = []
+        for name in stage.outputs:
+            try:
+                cpath = self.pipe.output_path(stage.id, name)
+                host = self.project.to_host(cpath)
+                paths = [host] if host.is_file() else [p for p in host.rglob("*") if p.is_file()] if host.is_dir() \
+                    else [Path(p) for p in glob.glob(str(host))]
+                newest = max((p.stat().st_mtime for p in paths), default=None)
+            except (UserError, OSError):
+                continue
+            if newest is not None and newest < started - 2:  # 2 s: filesystem timestamp granularity
+                stale.append(f"{cpath} (older than this run: an earlier run wrote it)")
+        return stale
+
     # ------------------------------------------------------------------ stop
     def stop(self, stage_id: str | None = None, timeout: float = 10) -> list[str]:
         stopped = []
@@ -588,6 +643,41 @@ class StageRunner:
             self.engine.stop(info.id, timeout=timeout)
             stopped.append(run_id or info.id)
         return stopped
+
+
+class _History:
+    """The events of a run log's first ``size`` bytes (what was there before following began),
+    parsed in a thread while the container is already followed. ``held``: the new batches that
+    arrived meanwhile (their events come after the history's)."""
+
+    def __init__(self, log_path: Path, parser: ProgressParser):
+        self.size = log_path.stat().st_size if log_path.exists() else 0
+        self.log_path, self.parser = log_path, parser
+        self.events: list[ProgressEvent] = []
+        self.held: list[list[str]] = []
+        self.done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="history", daemon=True)
+
+    def start(self) -> None:
+        if self.size:
+            self._thread.start()
+        else:
+            self.done.set()
+
+    def _run(self) -> None:
+        try:
+            with self.log_path.open("rb") as fh:
+                data = fh.read(self.size)
+            feed = self.parser.feed_line
+            for raw in data.decode("utf-8", errors="replace").split("\n"):
+                if raw:
+                    self.events.extend(feed(strip_ts(raw)))
+        finally:
+            self.done.set()
+
+    def wait(self) -> list[ProgressEvent]:
+        self.done.wait()
+        return self.events
 
 
 class StatusTail:
