@@ -99,6 +99,10 @@ class RunSpec:
     workdir: str | None = None
     name: str | None = None
     network: bool = True
+    network_mode: str | None = None  # "host", "bridge", a user network (~/.tao_mounts.json "network")
+    privileged: bool = False
+    tty: bool = False
+    ports: dict[str, Any] | None = None  # {"8888/tcp": 8888}
     ulimits: dict[str, Any] | None = None
     entrypoint: list[str] | None = None
     key: str | None = field(default=None, repr=False)  # replaces KEY_MARKER in argv inside the container
@@ -363,6 +367,14 @@ class Engine:
             kwargs["user"] = user
         if not spec.network:
             kwargs["network_mode"] = "none"
+        elif spec.network_mode:
+            kwargs["network_mode"] = spec.network_mode
+        if spec.privileged:
+            kwargs["privileged"] = True
+        if spec.tty:
+            kwargs["tty"] = True
+        if spec.ports:
+            kwargs["ports"] = dict(spec.ports)
         if spec.shm_size is not None:
             kwargs["shm_size"] = spec.shm_size
         if spec.workdir:

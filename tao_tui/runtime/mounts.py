@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import tempfile
 from collections.abc import Iterable
@@ -75,7 +76,8 @@ class TaoMounts:
         return [Mount(m.source, m.destination) for m in self.mounts]
 
     def run_options(self) -> dict[str, Any]:
-        """DockerOptions as RunSpec fields: ``user``, ``shm_size``, ``ulimits``, ``network``."""
+        """DockerOptions as RunSpec fields, each honoured as NVIDIA's launcher does: ``user``, ``shm_size``,
+        ``ulimits``, ``network`` (False for "none") / ``network_mode``, ``privileged``, ``tty``, ``ports``."""
         opts: dict[str, Any] = {}
         d = self.docker_options
         if "user" in d:
@@ -86,6 +88,13 @@ class TaoMounts:
             opts["ulimits"] = dict(d["ulimits"])
         if d.get("network") == "none":
             opts["network"] = False
+        elif d.get("network"):
+            opts["network_mode"] = str(d["network"])  # "host", "bridge" or a user network, as the launcher
+        for key in ("privileged", "tty"):
+            if d.get(key):
+                opts[key] = True
+        if d.get("ports"):
+            opts["ports"] = {str(k): v for k, v in d["ports"].items()}
         return opts
 
     def warnings(self) -> list[str]:
@@ -203,7 +212,11 @@ def parse_mounts(data: Any, *, path: str | None = None, check_sources: bool = Tr
                 "each env entry needs 'variable' and 'value' ('Env variables aren't formatter correctly.')",
                 fix=_EFIX,
             )
-        envs.append((str(e["variable"]), str(e["value"])))
+        var, val = str(e["variable"]), str(e["value"])
+        if "\0" in var + val or "=" in var or not var.strip():
+            raise ValidationError(f"{name}: Envs[{i}]", "a variable needs a name without '=' and no NUL "
+                                  "character in its name or value (Docker refuses them)", fix=_EFIX)
+        envs.append((var, val))
     options = data.get("DockerOptions", {})
     if options is None:
         options = {}
@@ -231,9 +244,63 @@ def parse_mounts(data: Any, *, path: str | None = None, check_sources: bool = Tr
                         "each ulimit value must be an integer (used as soft and hard limit)",
                         fix=f'e.g. "{lim}": -1',
                     )
-        if key == "user" and not isinstance(value, str | int):
-            raise ValidationError(f"{name}: DockerOptions.user", 'user must be "UID:GID"', fix=_UFIX)
+        if key == "user" and (not isinstance(value, str | int) or not re.fullmatch(r"\d+(:\d+)?", str(value))):
+            raise ValidationError(f"{name}: DockerOptions.user",
+                                  'user must be numeric "UID:GID" (a name may not exist in the TAO image)',
+                                  fix=_UFIX)
+        if key == "ulimits":
+            for lim in value:
+                if lim not in ULIMIT_NAMES:
+                    raise ValidationError(f"{name}: DockerOptions.ulimits.{lim}", f"'{lim}' is not a ulimit",
+                                          fix=f"use one of {', '.join(sorted(ULIMIT_NAMES))}")
+        if key == "shm_size" and shm_bytes(value) is None:
+            raise ValidationError(f"{name}: DockerOptions.shm_size",
+                                  f"shm_size {value!r:.40} is not a size from 1 MB to 1 TB",
+                                  fix='write it as Docker does, e.g. "16G" or "512m"')
+        if key in ("privileged", "tty") and not isinstance(value, bool):
+            raise ValidationError(f"{name}: DockerOptions.{key}", f"{key} must be true or false",
+                                  fix=f'"{key}": true')
+        if key == "network" and (not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][\w.-]*", value)):
+            raise ValidationError(f"{name}: DockerOptions.network", "network must be a Docker network name",
+                                  fix='"host", "none", "bridge" or a network from `docker network ls`')
+        if key == "ports" and not _ports_ok(value):
+            raise ValidationError(f"{name}: DockerOptions.ports",
+                                  'ports must map container ports to host ports, e.g. {"8888": 8888}',
+                                  fix='e.g. "ports": {"8888": 8888, "6006/tcp": 6006}')
     return TaoMounts(mounts=mounts, envs=envs, docker_options=dict(options), path=path)
+
+
+ULIMIT_NAMES = frozenset({"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
+                          "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"})
+
+
+def shm_bytes(value: Any) -> int | None:
+    """Docker's size syntax (``"16G"``, ``"512m"``, ``1073741824``) in bytes, or None when it is not one
+    or lies outside 1 MB..1 TB (a typo like "999999G" would fail only at run time)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d{1,15})(?:\.(\d{1,6}))?\s*([bkmgt]?)b?\s*", value.lower())
+        if not m:
+            return None
+        unit = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(3)]
+        n = int(float(f"{m.group(1)}.{m.group(2) or 0}") * unit)
+    else:
+        return None
+    return n if (1 << 20) <= n <= (1 << 40) else None
+
+
+def _ports_ok(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    for k, v in value.items():
+        if not re.fullmatch(r"\d{1,5}(/(tcp|udp|sctp))?", str(k)) or isinstance(v, bool):
+            return False
+        if not (isinstance(v, int) or (isinstance(v, str) and re.fullmatch(r"[\d.:]*\d{1,5}", v))):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- write

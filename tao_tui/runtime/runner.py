@@ -459,6 +459,10 @@ class StageRunner:
             shm_size=options.get("shm_size") or (PYTORCH_SHM if self.pipe.net.cli == "hydra" else None),
             ulimits=options.get("ulimits"),
             network=self.project.container_network and options.get("network", True),
+            network_mode=options.get("network_mode"),
+            privileged=bool(options.get("privileged")),
+            tty=bool(options.get("tty")),
+            ports=options.get("ports"),
         )
 
     def _gpus(self):

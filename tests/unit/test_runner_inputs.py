@@ -201,3 +201,42 @@ def test_spec_show_into_head_ends_quietly(tmp_path):
     proc = subprocess.run(f"{shlex.quote(sys.executable)} -m tao_tui.cli spec show {shlex.quote(str(spec))} | head -2",
                           shell=True, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+# ------------------------------------------------------------------ item 10: launcher options
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"user": "nobody-here"}, "DockerOptions.user"),
+    ({"ulimits": {"bogus": 1}}, "DockerOptions.ulimits.bogus"),
+    ({"shm_size": "lots"}, "DockerOptions.shm_size"),
+    ({"shm_size": "999999999G"}, "DockerOptions.shm_size"),
+    ({"privileged": "yes"}, "DockerOptions.privileged"),
+    ({"network": 123}, "DockerOptions.network"),
+    ({"ports": {"x": "y"}}, "DockerOptions.ports"),
+])
+def test_launcher_options_refused_by_name(options, field):
+    from tao_tui.errors import ValidationError
+    from tao_tui.runtime.mounts import parse_mounts
+
+    with pytest.raises(ValidationError) as err:
+        parse_mounts({"Mounts": [], "DockerOptions": options}, path="~/.tao_mounts.json")
+    assert field in str(err.value) and "fix:" in str(err.value)
+
+
+def test_launcher_env_with_nul_is_refused():
+    from tao_tui.errors import ValidationError
+    from tao_tui.runtime.mounts import parse_mounts
+
+    with pytest.raises(ValidationError, match="NUL"):
+        parse_mounts({"Mounts": [], "Envs": [{"variable": "A", "value": "x\0y"}]}, path="m.json")
+
+
+def test_launcher_options_become_run_options():
+    from tao_tui.runtime.mounts import parse_mounts
+
+    opts = parse_mounts({"Mounts": [], "DockerOptions": {"privileged": True, "tty": True, "network": "host",
+                                                         "ports": {"8888": 8888}, "shm_size": "16G"}},
+                        path="m.json").run_options()
+    assert opts["privileged"] and opts["tty"] and opts["network_mode"] == "host"
+    assert opts["ports"] == {"8888": 8888} and opts["shm_size"] == "16G"
