@@ -101,6 +101,7 @@ def atomic_write(path: Path, text: str | bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         fault_point("atomic_write:written")
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600: the container's user must read specs too
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -108,6 +109,16 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a rewritten file keeps (its current one), or a new file's usual 0666 & ~umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 _TMP_RE = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")

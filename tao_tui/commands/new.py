@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("`tao-tui new` never prompts and needs --yes to go ahead",
                         "add --yes, or run `tao-tui` for the interactive wizard", field="--yes")
     _check_dir(args.dir)
+    if args.user is not None and not re.fullmatch(r"\d+(:\d+)?", args.user.strip()):
+        raise UserError(f"--user {args.user!r} is not UID:GID", "use numbers, e.g. --user \"$(id -u):$(id -g)\" "
+                        "(a user name may not exist inside the TAO image)", field="--user")
     if args.tao_version is not None and not args.tao_version.strip():
         raise UserError("--tao-version is an empty string", "leave it out for the newest version, or pass e.g. 5.0.0",
                         field="--tao-version")

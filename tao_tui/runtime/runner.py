@@ -146,6 +146,20 @@ def _read_record(run_dir: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def _give_to_container_user(results: Path, user: str | None) -> None:
+    """``new --user UID:GID`` run as root: the stage's results folder belongs to the container's user,
+    so TAO can write there (else: "exit code 0 but outputs missing")."""
+    if not user or os.geteuid() != 0:
+        return
+    uid, _, gid = user.partition(":")
+    if not uid.isdigit():
+        return
+    try:
+        os.chown(results, int(uid), int(gid) if gid.isdigit() else -1)
+    except OSError:
+        pass
+
+
 def _result_code(run_dir: Path) -> int | None:
     try:
         code = json.loads((run_dir / "result.json").read_text(encoding="utf-8")).get("exit_code")
@@ -309,6 +323,7 @@ class StageRunner:
             if fresh and results.is_dir() and any(results.iterdir()):
                 results.rename(results.with_name(f"{stage_id}.before-{run_id}"))
             results.mkdir(parents=True, exist_ok=True)
+            _give_to_container_user(results, self.project.user)
             # a fresh run in a used folder: old status.json lines would confuse progress
             status = results / "status.json"
             if status.exists():

@@ -240,3 +240,22 @@ def test_launcher_options_become_run_options():
                         path="m.json").run_options()
     assert opts["privileged"] and opts["tty"] and opts["network_mode"] == "host"
     assert opts["ports"] == {"8888": 8888} and opts["shm_size"] == "16G"
+
+
+# ------------------------------------------------------------------ item 11 / 14: the container's user
+
+
+def test_specs_are_readable_by_another_container_user(tmp_path):
+    root = tmp_path / "proj"
+    code, _, err = _cli("new", "--network", "classification_tf1", "--dir", str(root), "--user", "1000:1000",
+                        "--yes")
+    assert code == 0, err
+    for spec in (root / "specs").rglob("*"):
+        if spec.is_file():
+            assert spec.stat().st_mode & 0o004, f"{spec} is not readable by others"
+
+
+def test_user_must_be_numeric(tmp_path):
+    code, _, err = _cli("new", "--network", "classification_tf1", "--dir", str(tmp_path / "p"), "--user", "abc",
+                        "--yes")
+    assert code == 1 and "--user" in err and "UID:GID" in err
