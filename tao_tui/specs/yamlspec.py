@@ -25,6 +25,9 @@ from typing import Any
 from tao_tui.errors import SpecParseError, UserError
 from tao_tui.specs.prototxt import join_path, line_col, parse_path
 
+MAX_SPEC_CHARS = 4_000_000  # NVIDIA's specs are a few KB; this bounds time and memory of every command
+MAX_EXPANDED_NODES = 200_000
+
 # ----------------------------------------------------------------------------- shared data helpers
 
 
@@ -285,14 +288,47 @@ class YamlDoc(_DataDoc):
         return SpecParseError(self.name, line, col, f"invalid YAML: {msg}", "fix the YAML at that place")
 
     def _load(self, text: str) -> Any:
+        if len(text) > MAX_SPEC_CHARS:
+            raise SpecParseError(self.name, 1, 1, f"the file has {len(text):,} characters; a spec has at most "
+                                 f"{MAX_SPEC_CHARS:,}", "check it is the right file (TAO's specs are a few KB)")
         try:
+            if "*" in text:  # an alias is possible: refuse one that multiplies the document
+                self._check_expansion(_yaml().compose(text))
             return _yaml().load(text)
+        except SpecParseError:
+            raise
         except RecursionError:
             raise SpecParseError(
                 self.name, 1, 1, "invalid YAML: nested too deeply", "simplify the file"
             ) from None
         except Exception as exc:  # ruamel raises YAMLError subclasses, and other types on odd input
             raise self._error(exc) from None
+
+    def _check_expansion(self, root: Any) -> None:
+        """SpecParseError when aliases (``*name``) expand the document past MAX_EXPANDED_NODES values (a
+        500-byte "billion laughs" would grow to gigabytes in ``spec show``); counted over the node graph,
+        each shared node once, so the check itself stays small."""
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        sizes: dict[int, int] = {}
+
+        def size(node: Any) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            sizes[key] = 1  # a cycle counts once
+            if isinstance(node, MappingNode):
+                total = 1 + sum(size(k) + size(v) for k, v in node.value)
+            elif isinstance(node, SequenceNode):
+                total = 1 + sum(size(v) for v in node.value)
+            else:
+                total = 1
+            sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
+            return sizes[key]
+
+        if root is not None and size(root) > MAX_EXPANDED_NODES:
+            raise SpecParseError(self.name, 1, 1, f"YAML aliases (*name) expand this file past "
+                                 f"{MAX_EXPANDED_NODES:,} values", "write the values out; TAO's specs use no aliases")
 
     # ---------------------------------------------------------------- edits
     def _node(self, path: str):

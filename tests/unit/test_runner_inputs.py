@@ -259,3 +259,23 @@ def test_user_must_be_numeric(tmp_path):
     code, _, err = _cli("new", "--network", "classification_tf1", "--dir", str(tmp_path / "p"), "--user", "abc",
                         "--yes")
     assert code == 1 and "--user" in err and "UID:GID" in err
+
+
+# ------------------------------------------------------------------ item 8: resource exhaustion
+
+
+def test_billion_laughs_and_huge_specs_are_refused(tmp_path):
+    laughs = tmp_path / "laughs.yaml"
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(9):
+        prev, cur = chr(97 + i), chr(98 + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    laughs.write_text("\n".join(lines) + "\n")
+    assert len(laughs.read_bytes()) < 600
+    for argv in (["spec", "show"], ["spec", "check"]):
+        code, out, err = _cli(*argv, str(laughs))
+        assert code == 1 and "aliases" in (out + err), (argv, out[-300:], err[-300:])
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("".join(f"key_{i}: {i}\n" for i in range(700_000)))  # ~10 MB
+    code, out, err = _cli("spec", "show", str(huge))
+    assert code == 1 and "at most" in (out + err)
