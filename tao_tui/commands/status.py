@@ -72,12 +72,30 @@ def _verified(project) -> bool:
     return project_network(project).verified
 
 
+def _check_running(project) -> list[str]:
+    """A stage project.yaml calls running is checked against the engine: a removed container or a start
+    cut short by a crash is recorded as failed (and said), instead of "running" forever. Without an
+    engine (offline, another machine) nothing is changed."""
+    if not any(st.status == "running" for st in project.stages.values()):
+        return []
+    from tao_tui.errors import TaoTuiError
+    from tao_tui.runtime.runner import StageRunner
+
+    try:
+        return StageRunner(project).recover()
+    except TaoTuiError:
+        return []
+
+
 def run(args: argparse.Namespace) -> int:
     from tao_tui.preflight import class_mapping_of
     from tao_tui.project import Project
     from tao_tui.workflow.create import format_classes
 
     project = Project.load(args.project)
+    notes = _check_running(project)
+    if notes:
+        project = Project.load(project.root)
     rows = stage_rows(project)
     mapping = class_mapping_of(project)
     if args.json:
@@ -97,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {note}")
     if mapping is not None:
         print(f"  classes: {format_classes(mapping)}")
+    for note in notes:
+        print(f"  note: {note}")
     for r in rows:
         extra = f"  run {r['run_id']}" if r["run_id"] else ""
         if r["exit_code"] not in (None, 0):

@@ -109,11 +109,15 @@ class RunSpec:
 
 
 KEY_MARKER = "@TAO_TUI_KEY@"
+KEY_WAIT_S = 120  # the wrapper gives up (exit 125) when no key line arrived by then
 # Reads the key from the container's stdin (the first line tao-tui writes after ``start``), puts
 # it where ``argv`` holds KEY_MARKER and execs TAO's command: the key is in no file, and never in
 # the container's stored config (Config.Cmd/Env/Labels). POSIX sh (dash in NVIDIA's images).
 KEY_WRAPPER = (
-    'IFS= read -r k || { echo "tao-tui: the encryption key did not arrive on stdin '
+    # one line from stdin, waiting at most KEY_WAIT_S where the image has `timeout` (busybox, coreutils)
+    "if command -v timeout >/dev/null 2>&1; then k=$(timeout " + str(KEY_WAIT_S) + " head -n 1); "
+    "else IFS= read -r k; fi\n"
+    '[ -n "$k" ] || { echo "tao-tui: the encryption key did not arrive on stdin '
     '(tao-tui stopped while starting the container); start the stage again" >&2; exit 125; }\n'
     "for a do shift; case $a in *" + KEY_MARKER + "*) a=\"${a%%" + KEY_MARKER + "*}$k${a#*" + KEY_MARKER
     + '}";; esac; set -- "$@" "$a"; done\nexec "$@"'
@@ -811,6 +815,23 @@ def _send_line(sock: Any, text: str) -> None:
     gets EOF: ``StdinOnce``). Unix socket (SocketIO), TCP/TLS socket or docker-py's SSH socket."""
     data = text.encode("utf-8") + b"\n"
     raw = getattr(sock, "_sock", sock)
+    proc = getattr(raw, "proc", None)  # docker-py's SSHSocket: an `ssh … docker system dial-stdio` process
+    if proc is not None and proc.stdin is not None:
+        try:
+            proc.stdin.write(data)
+            proc.stdin.flush()
+            proc.stdin.close()  # EOF travels through ssh after the key (never cut by a kill)
+            proc.wait(timeout=3)  # ssh does not exit on its own: the key and EOF are sent by then
+        except Exception:  # noqa: BLE001 - the wrapper's wait ends it; the start goes on
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                proc.terminate()
+            own = getattr(sock, "_tao_tui_client", None)
+            if own is not None:
+                with contextlib.suppress(Exception):
+                    own.close()
+        return
     try:
         if hasattr(raw, "sendall"):
             raw.sendall(data)

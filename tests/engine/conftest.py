@@ -117,7 +117,8 @@ def engine():
         eng,
         lambda c: (
             c.labels.get("tao-tui.test.session") == SESSION
-            or (not _running(c) and _created(c) >= started - 1)
+            # CLI-made (no session label) and stopped; another session's containers are its own
+            or ("tao-tui.test.session" not in c.labels and not _running(c) and _created(c) >= started - 1)
         ),
     )
     eng.close()

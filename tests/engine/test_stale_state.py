@@ -47,8 +47,11 @@ def test_a_removed_container_is_not_running_forever(tmp_path, dataset, tao_test_
     project = Project.load(root)
     [info] = engine.find({LABEL_PROJECT: project.id, LABEL_STAGE: "dataset_convert"})
     engine.client.api.remove_container(info.id, force=True)  # `docker rm -f` behind tao-tui's back
+    code, text = _cli("status", "--project", str(root))
+    assert code == 0 and "removed" in text, text  # not "running" forever
+    assert Project.load(root).stages["dataset_convert"].status == "failed"
     code, text = _cli("stop", "dataset_convert", "--project", str(root))
-    assert code == 0 and "removed" in text, text
+    assert code == 0 and "nothing is running" in text, text
     st = Project.load(root).stages["dataset_convert"]
     assert st.status == "failed" and "removed" in st.message
     code, text = _cli("status", "--project", str(root))
