@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPan
 
 from tao_tui.errors import TaoTuiError
 from tao_tui.project import Project, run_stage
-from tao_tui.ui.messages import GpuChanged, RunShown, StageFinished, StageStarted, WorkerError
+from tao_tui.ui.messages import GpuChanged, StageFinished, StageStarted, WorkerError
 from tao_tui.ui.palette import ProjectCommands
 from tao_tui.ui.widgets.curves import Curves
 from tao_tui.ui.widgets.gpu_panel import GpuPanel
@@ -68,6 +68,7 @@ class ProjectScreen(Screen):
         self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
         self._shown_run: str | None = None  # the run whose log the log pane shows
         self._starting: set[str] = set()  # stages whose start is in flight (a second r waits for it)
+        self._sink_lock = threading.Lock()  # followers' sinks vs reading a run back from disk
         # set when the wizard goes: followers return at once, containers keep running
         self._leaving = threading.Event()
 
@@ -207,29 +208,27 @@ class ProjectScreen(Screen):
 
     @work(thread=True, exclusive=True, group="show-run")
     def load_run(self, run_id: str) -> None:
+        """The tail of the log and the events are read under the sinks' lock: every line a
+        follower has handed over is on disk by then (it writes before it hands over), every later
+        one comes through the sink after; nothing is lost between the two."""
+        import json
+
         from tao_tui.results import read_events
         from tao_tui.runtime.runner import tail_lines
 
-        self._shown_run = run_id
-        project = Project.load(self.root)
-        run_dir = project.run_dir(run_id)
-        lines = tail_lines(run_dir / "log")
-        events = read_events(run_dir / "events.jsonl")
-        result = None
+        run_dir = Project.load(self.root).run_dir(run_id)
+        stage = run_stage(run_id) or ""
         try:
-            import json
-
             result = json.loads((run_dir / "result.json").read_text(encoding="utf-8")).get("status")
         except (OSError, ValueError):
-            pass
-        self.post_message(RunShown(run_id, run_stage(run_id) or "", lines, events, result))
-
-    def on_run_shown(self, msg: RunShown) -> None:
-        if msg.run_id != self._shown_run:
-            return  # another run was picked meanwhile
-        state = f" ({msg.result})" if msg.result else " (running)" if self._run_is_live(msg.stage, msg.run_id) else ""
-        self.query_one("#log", LogPane).show_lines([f"── {msg.stage} run {msg.run_id}{state} ──", *msg.lines])
-        self.query_one("#progress", ProgressPanel).reset(msg.events, msg.result)
+            result = None
+        state = f" ({result})" if result else " (running)" if self._run_is_live(stage, run_id) else ""
+        with self._sink_lock:
+            self._shown_run = run_id
+            lines = tail_lines(run_dir / "log")
+            events = read_events(run_dir / "events.jsonl")
+            self.query_one("#log", LogPane).buffer.replace([f"── {stage} run {run_id}{state} ──", *lines])
+            self.query_one("#progress", ProgressPanel).replace(events, result)
 
     def _run_is_live(self, stage: str, run_id: str) -> bool:
         st = self.project.stages.get(stage)
@@ -507,10 +506,11 @@ class ProjectScreen(Screen):
         progress = self.query_one("#progress", ProgressPanel)
 
         def sink(lines, events):
-            if self._shown_run == run_id:
-                log.buffer.extend(lines)
-                if events:
-                    progress.push(events)
+            with self._sink_lock:
+                if self._shown_run == run_id:
+                    log.buffer.extend(lines)
+                    if events:
+                        progress.push(events)
 
         return sink
 

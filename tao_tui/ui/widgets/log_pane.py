@@ -59,6 +59,7 @@ class LineBuffer:
         self.dropped = 0
         self.on_first = on_first
         self._signalled = False
+        self.reset = False  # the next flush clears the pane first (set by ``replace``)
 
     def extend(self, lines: list[str]) -> None:
         if not lines:
@@ -73,6 +74,19 @@ class LineBuffer:
         if wake and self.on_first is not None:
             self.on_first()
 
+    def replace(self, lines: list[str]) -> None:
+        """From any thread: the pane shows ``lines`` instead of what it had (cleared at the next
+        flush), then whatever ``extend`` adds after."""
+        with self._lock:
+            self._lines.clear()
+            self.dropped = 0
+            self._lines.extend(lines)
+            self.reset = True
+            wake = not self._signalled
+            self._signalled = True
+        if wake and self.on_first is not None:
+            self.on_first()
+
     def drain(self) -> tuple[list[str], int]:
         with self._lock:
             lines = list(self._lines)
@@ -80,6 +94,16 @@ class LineBuffer:
             dropped, self.dropped = self.dropped, 0
             self._signalled = False
         return lines, dropped
+
+    def take(self) -> tuple[list[str], int, bool]:
+        """``drain`` and whether the pane must be cleared first."""
+        with self._lock:
+            reset, self.reset = self.reset, False
+            lines = list(self._lines)
+            self._lines.clear()
+            dropped, self.dropped = self.dropped, 0
+            self._signalled = False
+        return lines, dropped, reset
 
     def __len__(self) -> int:
         return len(self._lines)
@@ -152,7 +176,9 @@ class LogPane(ScrollView, can_focus=True):
         """Draw what the buffer holds, in one batch."""
         self._timer = None
         self._last_flush = time.monotonic()
-        lines, dropped = self.buffer.drain()
+        lines, dropped, reset = self.buffer.take()
+        if reset:
+            self.clear()
         if len(lines) > self.max_lines:  # older ones would be trimmed at once: never drawn
             dropped += len(lines) - self.max_lines
             lines = lines[-self.max_lines :]

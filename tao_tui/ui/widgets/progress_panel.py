@@ -99,6 +99,7 @@ class ProgressPanel(Horizontal):
         self._shown = ""
         self.repaints = 0
         self.listeners: list = []  # callables(events, state) on the UI thread (curves, AP table)
+        self._restart: tuple[list[ProgressEvent], str | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="bar")  # static until progress is known
@@ -122,6 +123,18 @@ class ProgressPanel(Horizontal):
                 listener(events, self.state)
         self.repaint()
 
+    def replace(self, events: list[ProgressEvent], result: str | None) -> None:
+        """From any thread: start over from ``events`` (a run's events.jsonl); events pushed after
+        this call follow them."""
+        with self._lock:
+            self._pending = []
+            self._restart = (list(events), result)
+        if self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._wake, context=self._cv_context)
+            except RuntimeError:
+                pass
+
     def set_result(self, status: str | None) -> None:
         """The runner recorded the run's end (UI thread)."""
         self.result = status
@@ -130,7 +143,7 @@ class ProgressPanel(Horizontal):
     def push(self, events: list[ProgressEvent]) -> None:
         """Called from the worker thread with a batch of events."""
         with self._lock:
-            wake = not self._pending
+            wake = not self._pending and self._restart is None
             self._pending.extend(events)
         if wake and self._loop is not None:
             try:
@@ -145,7 +158,11 @@ class ProgressPanel(Horizontal):
     def _apply(self) -> None:
         self._timer = None
         with self._lock:
+            restart, self._restart = self._restart, None
             events, self._pending = self._pending, []
+        if restart is not None:
+            self.reset(*restart)
+        with self._lock:
             self.state.apply_all(events)
         self.pace.add(self.state.fraction, time.monotonic())
         if events:
