@@ -103,5 +103,5 @@ def test_kill_9_during_set_200_times(project):
         assert ok, f"try {i} ({fault or 'random kill'}): specs/{name} disagrees with project.yaml"
         assert not _temp_files(project), f"try {i}: temp files left: {_temp_files(project)}"
         value = epochs
-    assert outcomes["killed"] >= TRIES // 3, outcomes  # the faults did land
+    assert outcomes["killed"] >= TRIES // 5, outcomes  # the faults did land (random kills may come late)
     print(outcomes, file=sys.stderr)
