@@ -23,7 +23,7 @@ def progress_of(project, run_id: str | None, exit_code: int | None = None, stopp
     if not path.is_file():
         return None
     state = ProgressState()
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as fh:  # a torn/odd byte: that line only
         for line in fh:
             try:
                 state.apply(ProgressEvent.from_dict(json.loads(line)))

@@ -279,3 +279,14 @@ def test_billion_laughs_and_huge_specs_are_refused(tmp_path):
     huge.write_text("".join(f"key_{i}: {i}\n" for i in range(700_000)))  # ~10 MB
     code, out, err = _cli("spec", "show", str(huge))
     assert code == 1 and "at most" in (out + err)
+
+
+def test_invalid_utf8_in_events_jsonl_is_skipped(project):
+    run_id = "train-20260101-000000-abcd"
+    run_dir = project / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "events.jsonl").write_bytes(b'{"kind": "epoch", "epoch": 1, "max_epoch": 5}\n\xff\xfe garbage\n')
+    with Project.locked(project) as p:
+        p.stage("train").status, p.stage("train").run_id = "failed", run_id
+    code, out, err = _cli("status", "--project", str(project))
+    assert code == 0 and "Traceback" not in err, err
