@@ -33,6 +33,7 @@ from tao_tui.ui.widgets.stage_list import StageList
 # plain-width marks (emoji are two cells wide in some terminals and none in others)
 STATE_MARK = {"editable": "✎ edit", "changed": "✎ yours", "unlocked": "UNLOCKED", "locked": "[dim]locked[/]"}
 GPU_EVERY_S = 2.0
+LOG_KEYS = "{state}  [dim]f follow · / search · w wrap · o pager · S save[/]"
 
 
 class ProjectScreen(Screen):
@@ -85,7 +86,7 @@ class ProjectScreen(Screen):
                 yield ProgressPanel(id="progress")
                 with TabbedContent(id="tabs"):
                     with TabPane("Log", id="tab-log"):
-                        yield Static("", id="log-state")
+                        yield Static(LOG_KEYS.format(state="following"), id="log-state")
                         yield LogPane(id="log")
                     with TabPane("Curves", id="tab-curves"):
                         yield Curves(id="curves")
@@ -117,7 +118,6 @@ class ProjectScreen(Screen):
             "Pick a stage on the left: r runs it in its TAO container, c copies its tao command.",
             "The Parameters tab shows every spec value: ✎ ones are yours to change, the rest stay NVIDIA's.",
         ])
-        self.log_state_changed("following")
         # the first frame first; then what is hidden (parameters), then the engine and GPUs
         self.call_after_refresh(self._after_first_frame)
 
@@ -129,8 +129,7 @@ class ProjectScreen(Screen):
     def log_state_changed(self, text: str) -> None:
         """The log pane's state line: following/paused, wrap, search and its match count."""
         if self.is_mounted:
-            self.query_one("#log-state", Static).update(
-                f"{text}  [dim]f follow · / search · w wrap · o pager · S save[/]", layout=False)
+            self.query_one("#log-state", Static).update(LOG_KEYS.format(state=text), layout=False)
 
     @work(thread=True, exclusive=True, group="gpu")
     def watch_gpus(self) -> None:
