@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as err:
+        if "home directory" not in str(err):  # pathlib's expanduser of "~name" with no such user
+            return _bug(err)
+        return _report(UserError("a path starts with ~NAME, but there is no user NAME on this machine",
+                                 "write the full path, or ~/… for your own home folder"))
     except ValueError as err:
         if "integer string conversion" not in str(err):
             return _bug(err)

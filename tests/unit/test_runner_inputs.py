@@ -290,3 +290,8 @@ def test_invalid_utf8_in_events_jsonl_is_skipped(project):
         p.stage("train").status, p.stage("train").run_id = "failed", run_id
     code, out, err = _cli("status", "--project", str(project))
     assert code == 0 and "Traceback" not in err, err
+
+
+def test_a_tilde_path_of_no_user_is_a_user_error():
+    code, _, err = _cli("status", "--project", "~no-such-user-tao-tui")
+    assert code == 1 and "~NAME" in err
