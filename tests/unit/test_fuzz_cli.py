@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from tao_tui.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
-FUZZ = settings(max_examples=int(os.environ.get("TAO_TUI_FUZZ_EXAMPLES", "60")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("TAO_TUI_FUZZ_EXAMPLES", "40")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
