@@ -291,3 +291,37 @@ async def test_another_tao_version_brings_its_own_safe_values():
             want = [p.path for p in value_params(load_network("classification_pyt", version=version))]
             assert [p.path for p in setup.values] == want
             assert len(setup.query("#step-values Input")) == len(want)
+
+
+async def test_run_flags_are_app_actions_skip_checks_and_fresh(tmp_path, monkeypatch):
+    """What the CLI takes as --skip-checks and --fresh, the app asks: pre-flight problems → run anyway;
+    an earlier run's results → resume or start over. Escape starts nothing."""
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import create_project
+
+    monkeypatch.setenv("PATH", "/nonexistent")  # no NGC CLI: the pretrained model stays missing
+    project = create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
+    (project.results_dir("train")).mkdir(parents=True, exist_ok=True)
+    (project.results_dir("train") / "model.step-100.tlt").write_text("x")
+    app = TaoTuiApp(project=project.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen._select_stage("train")
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog")
+        dialog = app.screen
+        assert "pre-flight found" in str(dialog.query_one("#choice-body Static").render())
+        labels = [str(b.label) for b in dialog.query("Button")]
+        assert "Run anyway (--skip-checks)" in labels and app.focused.id == "choice-fix"  # the safe answer first
+        await pilot.click("#choice-skip")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog" and app.screen is not dialog)
+        leftovers = app.screen
+        assert "holds an earlier run" in leftovers.title_text and "model.step-100.tlt" in leftovers.body
+        assert "Start over (--fresh)" in [str(b.label) for b in leftovers.query("Button")]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProjectScreen"
+        assert "train" not in screen._starting
+    assert Project.load(project.root).stages.get("train") is None  # nothing started

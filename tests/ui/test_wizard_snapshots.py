@@ -141,3 +141,25 @@ def _setup_to(step: str):
 @pytest.mark.parametrize("step", ["folder-error", "dataset", "classes", "gpus", "values"])
 def test_setup_steps(snap_compare, dataset, size, step):
     assert snap_compare(TaoTuiApp(), terminal_size=size, run_before=_setup_to(step))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_preflight_choice_dialog(snap_compare, size, monkeypatch):
+    """r on a stage whose pre-flight fails: the problems, fix first or run anyway (--skip-checks)."""
+    from tao_tui.workflow.create import create_project
+
+    monkeypatch.setenv("PATH", "/nonexistent")  # no NGC CLI: the pretrained model stays missing
+    shutil.rmtree(SNAP_FOLDER, ignore_errors=True)
+    create_project(SNAP_FOLDER, "detectnet_v2", tao_version="5.0.0")
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.screen._select_stage("train")
+        await _settle(pilot)
+        await pilot.press("r")
+        await _settle(pilot, lambda: type(pilot.app.screen).__name__ == "ChoiceDialog")
+
+    try:
+        assert snap_compare(TaoTuiApp(project=SNAP_FOLDER), terminal_size=size, run_before=ready)
+    finally:
+        shutil.rmtree(SNAP_FOLDER, ignore_errors=True)

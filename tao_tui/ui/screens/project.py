@@ -286,13 +286,49 @@ class ProjectScreen(Screen):
             self.show_run(run_id)
         self.query_one("#tabs", TabbedContent).active = "tab-log"
 
-    def _start(self, stage: str) -> None:
+    def _start(self, stage: str, *, skip_checks: bool = False, fresh: bool | None = None) -> None:
+        """Start ``stage``; ``skip_checks`` and ``fresh`` are the CLI's --skip-checks and --fresh
+        (``fresh`` None: ask when results/<stage> holds an earlier run)."""
         self._starting.add(stage)
         self._shown_run = None
         self.query_one("#log", LogPane).show_lines([f"── starting {stage} ──"])
         self.query_one("#progress", ProgressPanel).reset()
         self.query_one("#tabs", TabbedContent).active = "tab-log"
-        self.run_stage(stage, self.key)
+        self.run_stage(stage, self.key, skip_checks, fresh)
+
+    def _ask_preflight(self, stage: str, problems: str, fresh: bool | None) -> None:
+        """Pre-flight failed: the problems stay in the log pane; the user fixes them or runs anyway."""
+        from tao_tui.ui.screens.choice import ChoiceDialog
+
+        self.query_one("#log", LogPane).buffer.extend(["── pre-flight ──", *problems.splitlines()])
+
+        def chosen(answer: str | None) -> None:
+            if answer == "skip":
+                self._start(stage, skip_checks=True, fresh=fresh)
+
+        self.app.push_screen(ChoiceDialog(
+            f"{stage} did not start: pre-flight found problems (each says how to fix it; also in the log)",
+            problems,
+            [("fix", "Fix them first (Esc)", "primary"), ("skip", "Run anyway (--skip-checks)", "error")],
+        ), chosen)
+
+    def _ask_leftovers(self, stage: str, names: list[str], skip_checks: bool) -> None:
+        """results/<stage> holds an earlier run: resume from it (TAO's way) or start over (--fresh)."""
+        from tao_tui.ui.screens.choice import ChoiceDialog
+
+        shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+
+        def chosen(answer: str | None) -> None:
+            if answer in ("resume", "fresh"):
+                self._start(stage, skip_checks=skip_checks, fresh=answer == "fresh")
+
+        self.app.push_screen(ChoiceDialog(
+            f"results/{stage} holds an earlier run",
+            f"It has: {shown}.\nResume: TAO goes on from its last checkpoint (what `tao` does).\n"
+            f"Start over: tao-tui moves those files aside (nothing is deleted) and {stage} starts afresh.",
+            [("resume", "Resume", "primary"), ("fresh", "Start over (--fresh)", "warning"),
+             ("cancel", "Cancel (Esc)", "default")],
+        ), chosen)
 
     def action_stop(self, stage: str | None = None) -> None:
         stage = stage or self.current_stage()
@@ -514,18 +550,28 @@ class ProjectScreen(Screen):
         return sink
 
     @work(thread=True, group="runs")
-    def run_stage(self, stage: str, key: str | None) -> None:
+    def run_stage(self, stage: str, key: str | None, skip_checks: bool = False, fresh: bool | None = None) -> None:
+        from tao_tui.errors import UserError
         from tao_tui.runtime.runner import StageAlreadyRunning, StageRunner, preflight_gate
 
         try:
             try:
                 project = Project.load(self.root)
-                warnings = preflight_gate(project, stage, key_set=bool(key))
+                warnings = []
+                if not skip_checks:
+                    try:
+                        warnings = preflight_gate(project, stage, key_set=bool(key))
+                    except UserError as err:
+                        if not str(err).startswith("pre-flight found"):
+                            raise
+                        self.app.call_from_thread(self._ask_preflight, stage, str(err), fresh)
+                        return
                 runner = StageRunner(project)
-                if runner.leftovers(stage):
-                    warnings.append(f"results/{stage} holds an earlier run: TAO resumes from its last checkpoint "
-                                    f"(to start over: tao-tui run {stage} --fresh)")
-                record = runner.start(stage, key)
+                leftovers = runner.leftovers(stage)
+                if leftovers and fresh is None and not runner.unfinished_run(stage):
+                    self.app.call_from_thread(self._ask_leftovers, stage, leftovers, skip_checks)
+                    return
+                record = runner.start(stage, key, fresh=bool(fresh))
             finally:
                 self._starting.discard(stage)  # set.discard: atomic under the GIL
             self._shown_run = record.run_id
