@@ -163,3 +163,39 @@ def test_preflight_choice_dialog(snap_compare, size, monkeypatch):
         assert snap_compare(TaoTuiApp(project=SNAP_FOLDER), terminal_size=size, run_before=ready)
     finally:
         shutil.rmtree(SNAP_FOLDER, ignore_errors=True)
+
+
+def _project_with(dialog: str):
+    """A run_before opening ``dialog`` over a fresh detectnet_v2 project's screen."""
+
+    async def ready(pilot):
+        from tao_tui.ui.screens.copy_text import CopyTextScreen
+        from tao_tui.ui.screens.key_prompt import KeyPrompt
+        from tao_tui.ui.screens.spec_diff import SpecDiffScreen
+
+        await _settle(pilot)
+        screen = {
+            "key": lambda: KeyPrompt(),
+            "copy": lambda: CopyTextScreen(
+                "tao model detectnet_v2 train -e /workspace/tao-experiments/specs/detectnet_v2_train_resnet18_kitti.txt"
+                " -r /workspace/tao-experiments/results/train -k $KEY",
+                "[b yellow]sent to the clipboard (OSC 52)[/], but: inside tmux it may not arrive"),
+            "diff": lambda: SpecDiffScreen(SNAP_FOLDER),
+        }[dialog]()
+        pilot.app.push_screen(screen)
+        await _settle(pilot)
+
+    return ready
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dialog", ["key", "copy", "diff"])
+def test_project_dialogs(snap_compare, size, dialog):
+    from tao_tui.workflow.create import create_project
+
+    shutil.rmtree(SNAP_FOLDER, ignore_errors=True)
+    create_project(SNAP_FOLDER, "detectnet_v2", tao_version="5.0.0", sets=[("training_config.num_epochs", "40")])
+    try:
+        assert snap_compare(TaoTuiApp(project=SNAP_FOLDER), terminal_size=size, run_before=_project_with(dialog))
+    finally:
+        shutil.rmtree(SNAP_FOLDER, ignore_errors=True)
