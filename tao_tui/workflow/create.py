@@ -445,12 +445,65 @@ def create_project(
         project.params[net.param_key(path)] = value
     if classes is not None:
         project.params.update(class_params(net, classes))
-    render_specs(project)  # validates everything before anything is saved
-    for sub in ("results", "runs"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    write_launcher_mounts(project)
-    project.save()
+    before = _Footprint(root, ("specs", "results", "runs"))
+    try:
+        render_specs(project)  # validates everything before anything is saved
+        for sub in ("results", "runs"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        write_launcher_mounts(project)
+        project.save()
+    except BaseException as err:  # disk full, Ctrl-C, a bad value…: leave nothing behind that we made
+        before.undo()
+        if isinstance(err, OSError):
+            from tao_tui.errors import from_os_error
+
+            raise from_os_error(err, f"creating the project in {root} (nothing was left behind)") from err
+        raise
     return project
+
+
+class _Footprint:
+    """What exists at and under ``root`` (its entries and those of ``subs``) before create_project writes,
+    so a failure part-way removes exactly what it made: the folders it created (up to the first that
+    existed) and new entries in folders that were there already; never anything that existed before."""
+
+    def __init__(self, root: Path, subs: tuple[str, ...]):
+        self.root = root
+        top = root
+        while not top.parent.exists() and top.parent != top:
+            top = top.parent
+        self.top = top if not top.exists() else None  # the highest folder we would create
+        self.entries = {d: self._list(root / d) for d in ("", *subs)}
+
+    @staticmethod
+    def _list(folder: Path) -> set[str] | None:
+        try:
+            return set(os.listdir(folder)) if folder.is_dir() else None
+        except OSError:
+            return None
+
+    def undo(self) -> None:
+        import shutil
+
+        if self.top is not None:
+            shutil.rmtree(self.top, ignore_errors=True)
+            return
+        for d in sorted(self.entries, key=len, reverse=True):  # sub-folders first, then the root's own
+            old = self.entries[d]
+            if old is None:
+                continue
+            folder = self.root / d if d else self.root
+            for name in self._list(folder) or set():
+                if name in old or (not d and name in self.entries and self.entries[name] is not None):
+                    continue
+                path = folder / name
+                try:
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink()
+                except OSError:
+                    pass
 
 
 LAUNCHER_MOUNTS = "tao_mounts.json"

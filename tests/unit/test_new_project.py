@@ -178,3 +178,49 @@ def test_set_dataset_later(tmp_path, capsys):
     # image_2 at the dataset's top: NVIDIA's .../data/training paths now point at .../data
     assert 'image_directory_path: "/workspace/tao-experiments/data"' in (root / "specs" / TRAIN).read_text()
     assert main(["set", "--project", str(root)]) == 1
+
+
+def _tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")} if folder.exists() else set()
+
+
+def test_disk_full_part_way_through_new_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+    """ENOSPC at every write `new` makes (each spec, tao_mounts.json, project.yaml): exit 2, one line naming
+    the disk and the fix, and the folder as it was — a new folder gone, an existing one without our files."""
+    import errno
+
+    import tao_tui.project as project_mod
+    import tao_tui.workflow.create as create_mod
+
+    real = project_mod.atomic_write
+    writes = {"n": 0, "fail_at": 0, "paths": []}
+
+    def flaky(path, text):
+        writes["n"] += 1
+        writes["paths"].append(str(path))
+        if writes["n"] == writes["fail_at"]:
+            real(path, text[: len(text) // 2])  # a part was written before the disk filled
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, text)
+
+    monkeypatch.setattr(project_mod, "atomic_write", flaky)
+    monkeypatch.setattr(create_mod, "atomic_write", flaky)
+    assert _new(tmp_path / "count") == 0
+    total = sum(1 for p in writes["paths"] if p.startswith(str(tmp_path / "count")))  # not recent.json
+    assert total >= 3, writes["paths"]
+    existing = tmp_path / "existing"
+    (existing / "specs").mkdir(parents=True)
+    (existing / "specs" / "mine.txt").write_text("keep me\n")
+    (existing / "notes.txt").write_text("keep me too\n")
+    capsys.readouterr()
+    for fail_at in range(1, total + 1):
+        for target in (tmp_path / "fresh" / "deep", existing):
+            before = _tree(target)
+            writes.update(n=0, fail_at=fail_at)
+            code = main(["new", "--network", "detectnet_v2", "--dir", str(target), "--tao-version", "5.0.0", "--yes"])
+            err = capsys.readouterr().err
+            assert code == 2, (fail_at, err, writes["paths"])
+            assert "Traceback" not in err and "disk is full" in err and "nothing was left behind" in err
+            assert _tree(target) == before, (fail_at, target)
+        assert not (tmp_path / "fresh").exists()
+    assert (existing / "specs" / "mine.txt").read_text() == "keep me\n"
