@@ -87,6 +87,39 @@ def spec_files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and looks_like_spec(p))
 
 
+def unreadable_specs_under(folder: Path) -> list[tuple[Path, str]]:
+    """Files named like a spec below ``folder`` that tao-tui cannot read (no read permission, a FIFO
+    or device…), each with why: these are not "no spec files", they are specs to fix."""
+    import os
+    import stat
+
+    found = []
+    for p in sorted(folder.rglob("*")):
+        if p.name in NOT_SPECS or p.suffix.lower() not in SPEC_SUFFIXES:
+            continue
+        try:
+            mode = p.stat().st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                found.append((p, "not a regular file (a FIFO, socket or device)"))
+                continue
+            os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError as err:
+            found.append((p, err.strerror or type(err).__name__))
+    return found
+
+
+def _unreadable_line(path: Path, why: str) -> str:
+    import shlex
+
+    if why.startswith("not a regular file"):
+        fix = f"replace it with the spec file itself (`ls -l {shlex.quote(str(path))}`)"
+    else:
+        fix = f"make it readable: `chmod a+r {shlex.quote(str(path))}` (or run tao-tui as its owner)"
+    return f"{path}: cannot read this spec file ({why}); {fix}"
+
+
 def _read(path: Path) -> str:
     from tao_tui.specs import read_text
 
@@ -144,8 +177,12 @@ def _check(args: argparse.Namespace) -> int:
     for name in args.files:
         arg = Path(name)
         if arg.is_dir():
-            files = spec_files_under(arg)
-            if not files:
+            unreadable = unreadable_specs_under(arg)
+            files = [p for p in spec_files_under(arg) if p not in {u for u, _ in unreadable}]
+            for path, why in unreadable:
+                print(_unreadable_line(path, why), file=sys.stderr)
+                failed += 1
+            if not files and not unreadable:
                 print(f"{arg}: no spec files (.txt .cfg .yaml .yml .json) below this folder", file=sys.stderr)
                 failed += 1
         else:

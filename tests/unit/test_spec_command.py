@@ -352,3 +352,36 @@ def test_without_network_a_copy_is_matched_to_the_closest_template_of_any_networ
     lines, err = _show_lines(capsys, plain)
     assert "looks like NVIDIA's yolo_v4/yolo_v4_train_resnet18_kitti.txt" in err
     assert any(line.startswith("training_config.num_epochs = 20  [yours; NVIDIA's default is 80]") for line in lines)
+
+
+def test_check_folder_of_unreadable_specs_names_each_file_and_the_fix(toy, tmp_path, monkeypatch, capsys):
+    """chmod 000 specs (simulated: tests run as root, so os.open is refused for them) and a FIFO named
+    like a spec: each named with why and the quoted fix, never "no spec files"."""
+    import errno
+    import os
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / "my specs; rm -rf ~"
+    shutil.copytree(toy, folder)
+    locked = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix == ".txt")
+    assert locked
+    os.mkfifo(folder / "pipe.yaml")
+    real_open = os.open
+
+    def refusing(path, flags, *a, **kw):
+        if Path(path) in locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *a, **kw)
+
+    monkeypatch.setattr(os, "open", refusing)
+    assert cli("check", folder) == 1
+    err = capsys.readouterr().err
+    assert "no spec files" not in err and "Traceback" not in err
+    for path in locked:
+        line = next(ln for ln in err.splitlines() if ln.startswith(f"{path}: cannot read"))
+        assert "Permission denied" in line
+        cmd = line.split("`")[1]
+        assert shlex.split(cmd) == ["chmod", "a+r", str(path)]
+    assert f"{folder / 'pipe.yaml'}: cannot read this spec file (not a regular file" in err
