@@ -402,6 +402,90 @@ def dataset_class_findings(project: Project, scan: DatasetScan, *, trains: bool,
                          project_root=project.root)
 
 
+def container_ids(project: Project) -> tuple[int, int | None]:
+    """The UID and GID the container runs as: the project's ``user`` (UID:GID), else the caller's."""
+    uid_s, _, gid_s = (project.user or "").partition(":")
+    if uid_s.isdigit():
+        return int(uid_s), int(gid_s) if gid_s.isdigit() else None
+    return os.getuid(), os.getgid()
+
+
+def _allows(st: os.stat_result, uid: int, gid: int | None, want: int) -> bool:
+    """Would ``uid``:``gid`` (no other groups: `docker run --user UID:GID`) get ``want`` (a mask of
+    4 r, 2 w, 1 x) on a file with ``st``'s owner and mode bits? root always does."""
+    if uid == 0:
+        return True
+    if st.st_uid == uid:
+        bits = st.st_mode >> 6
+    elif gid is not None and st.st_gid == gid:
+        bits = st.st_mode >> 3
+    else:
+        bits = st.st_mode
+    return bits & want == want
+
+
+def _as_owner(paths: list[Path], cmd: str) -> str:
+    """``cmd`` over ``paths``, quoted, with ``sudo`` in front when the caller can change none of them."""
+    me = os.geteuid()
+    mine = me == 0 or all(_stat_or_none(p) is not None and _stat_or_none(p).st_uid == me for p in paths)
+    return ("" if mine else "sudo ") + cmd + " " + " ".join(shlex.quote(str(p)) for p in paths)
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def check_container_access(project: Project, specs: list[str] | None = None,
+                           results: list[Path] | None = None) -> list[Finding]:
+    """The files the container uses as the project's user (UID:GID, default the caller's): each spec
+    (``specs``: names in specs/, default all) must be readable and specs/ searchable by it; the results
+    folders (default results/ and its sub-folders) writable — unless tao-tui runs as root, when the
+    runner gives each stage's results folder to that user itself. Each problem: a fail with the quoted
+    chmod/chown line that fixes it."""
+    uid, gid = container_ids(project)
+    if uid == 0:
+        return []
+    who = f"{uid}:{gid}" if gid is not None else str(uid)
+    out: list[Finding] = []
+    sdir = project.specs_dir
+    st = _stat_or_none(sdir)
+    if st is not None and not _allows(st, uid, gid, 5):
+        out.append(Finding("fail", f"the container's user {who} cannot open {sdir} (mode "
+                                   f"{st.st_mode & 0o777:o}, owner {st.st_uid}:{st.st_gid})",
+                           _as_owner([sdir], "chmod a+rx")))
+    names = specs if specs is not None else sorted(p.name for p in sdir.glob("*") if p.is_file()) \
+        if sdir.is_dir() else []
+    bad = []
+    for name in names:
+        st = _stat_or_none(sdir / name)
+        if st is not None and not _allows(st, uid, gid, 4):
+            bad.append((sdir / name, st))
+    if bad:
+        first, st = bad[0]
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        out.append(Finding("fail", f"the container's user {who} cannot read {first} (mode {st.st_mode & 0o777:o}, "
+                                   f"owner {st.st_uid}:{st.st_gid}){more}: TAO would stop on it",
+                           _as_owner([p for p, _ in bad], "chmod a+r")))
+    if os.geteuid() == 0:
+        return out
+    if results is None:
+        top = project.root / "results"
+        results = [top, *sorted(p for p in top.glob("*") if p.is_dir())] if top.is_dir() else []
+    for folder in results:
+        st = _stat_or_none(folder)
+        if st is None or _allows(st, uid, gid, 3):
+            continue
+        fix = (_as_owner([folder], "chmod -R a+rwX") if st.st_uid == os.geteuid()
+               else _as_owner([folder], f"chown -R {shlex.quote(who)}"))
+        out.append(Finding("fail", f"the container's user {who} cannot write to {folder} (mode "
+                                   f"{st.st_mode & 0o777:o}, owner {st.st_uid}:{st.st_gid}): outputs would be "
+                                   "missing", fix))
+    return out
+
+
 def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | None = None) -> list[Finding]:
     """Every check for ``project``; nothing here starts a container. Class-mapping problems are
     failures here (as before any stage that trains). ``scan``: the project's dataset scan when the
@@ -422,6 +506,7 @@ def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | No
         findings.append(Finding("warn", "no dataset folder set for this project",
                                 "set it: tao-tui set --dataset DIR --project " + shlex.quote(str(project.root))))
     findings += check_pretrained(project, key_set=key_set)
+    findings += check_container_access(project)
     return _unique(findings)
 
 
@@ -494,6 +579,9 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
     if net.pretrained and stage.spec and stage.spec == net.pretrained.spec:
         findings += check_pretrained(project, key_set=key_set)
     findings += check_input_images(project, stage_id)
+    results = project.results_dir(stage_id)
+    findings += check_container_access(project, [stage.spec] if stage.spec else [],
+                                       [results if results.is_dir() else results.parent])
     if net.cli == "contract":  # TAO 7: the tokens its contract needs (HF_TOKEN) are not passed in
         from tao_tui.workflow.tao7 import token_problems
 

@@ -319,3 +319,37 @@ def test_spec_inputs_inside_the_dataset_must_exist(tmp_path):
     (data / "tfrecords" / "x-fold-000").write_text("")
     assert main(["set", "--project", str(root), f"{set_path}=/workspace/tao-experiments/data/tfrecords/*"]) == 0
     assert check_data_paths(Project.load(root), {train: load_spec(root / "specs" / train)}, params) == []
+
+
+def test_specs_and_results_the_container_user_cannot_use_fail_with_the_quoted_fix(tmp_path, monkeypatch):
+    """Issue 9 #11: `new --user 1000:1000`; a spec left 0600 root's and a results/ only root can write
+    (simulating tao-tui run by someone else than root for the results check): each a fail whose fix is
+    the exact chmod/chown line, quoted for a path with a space and a `;`."""
+    import shlex
+
+    from tao_tui.preflight import check_container_access, preflight
+
+    root = tmp_path / "my proj; touch PWNED #"
+    assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--tao-version", "5.0.0",
+                 "--user", "1000:1000", "--yes"]) == 0
+    project = Project.load(root)
+    assert check_container_access(project) == []  # as made: specs 0644, results/ the runner's to give
+    spec = root / "specs" / "detectnet_v2_train_resnet18_kitti.txt"
+    os.chown(spec, 0, 0)
+    os.chmod(spec, 0o600)
+    (root / "results").chmod(0o755)
+    os.chown(root / "results", 0, 0)
+    fails = [f for f in preflight(project) if f.level == "fail" and "container's user" in f.what]
+    assert len(fails) == 1 and str(spec) in fails[0].what and "1000:1000" in fails[0].what
+    assert shlex.split(fails[0].fix) == ["chmod", "a+r", str(spec)]
+    stage = [f for f in preflight_stage(project, "train") if "container's user" in f.what]
+    assert [f.fix for f in stage] == [fails[0].fix]
+    assert not [f for f in preflight_stage(project, "inference") if "container's user" in f.what]
+
+    monkeypatch.setattr(os, "geteuid", lambda: 4242)  # not root: nobody gives results/ to the user
+    fails = [f for f in preflight(project) if f.level == "fail" and "cannot write" in f.what]
+    assert len(fails) == 1 and str(root / "results") in fails[0].what
+    assert shlex.split(fails[0].fix) == ["sudo", "chown", "-R", "1000:1000", str(root / "results")]
+    os.chmod(spec, 0o644)
+    (root / "results").chmod(0o777)
+    assert check_container_access(project) == []
