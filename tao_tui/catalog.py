@@ -26,6 +26,7 @@ import difflib
 import importlib.util
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -197,7 +198,7 @@ class Catalog:
             return f"'{name}' exists in TAO {', '.join(_unique(elsewhere))}; pass --version with one of them"
         close = difflib.get_close_matches(name, self.names(), n=3)
         hint = f"did you mean {', '.join(close)}? " if close else ""
-        return f"{hint}run `tao-tui catalog --version {self.version}` to list every network"
+        return f"{hint}run `tao-tui catalog --version {shlex.quote(str(self.version))}` to list every network"
 
     def images(self) -> dict[str, list[Network]]:
         """Image -> its networks, in launcher order (model, dataset, deploy)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import struct
 import threading
 import time
@@ -277,7 +278,7 @@ def scan_dataset(
         raise UserError(f"dataset folder {root} does not exist", "pass the folder that holds your images and labels",
                         field="dataset")
     if root.is_dir() and not os.access(root, os.R_OK | os.X_OK):
-        raise UserError(f"dataset folder {root} is not readable", f"chmod -R a+rX {root}", field="dataset")
+        raise UserError(f"dataset folder {root} is not readable", f"chmod -R a+rX {shlex.quote(str(root))}", field="dataset")
     if fmt in (None, "kitti") and root.is_dir():
         layout = find_kitti_layout(root)
         if layout is not None:
@@ -324,7 +325,7 @@ def _scan_kitti(root, pairs, words, on_progress, cancel) -> DatasetScan:
             img_files = _list(img_dir)
             lab_files = _list(lab_dir)
         except OSError as err:
-            raise UserError(f"cannot read {err.filename}: {err.strerror}", f"chmod -R a+rX {root}",
+            raise UserError(f"cannot read {err.filename}: {err.strerror}", f"chmod -R a+rX {shlex.quote(str(root))}",
                             field="dataset") from err
         images = {}
         for name in img_files:

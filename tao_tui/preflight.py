@@ -225,7 +225,7 @@ def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
         return [check_model_file(host, key_set=key_set)]
     # the NGC CLI makes <dest>/<model>_v<version>/<file>
     dest = host.parent.parent if re.search(r"_v[^/]+$", host.parent.name) else host.parent
-    cmd = " ".join(ngc_download_command(pre.ngc, dest))
+    cmd = shlex.join(ngc_download_command(pre.ngc, dest))
     return [Finding("fail", f"pretrained model not found: {host} (the spec names {cpath})",
                     f"download it: {cmd}", download=(pre.ngc, dest))]
 
@@ -280,7 +280,8 @@ def check_spec_paths(project: Project, docs: dict, path_params: set[tuple[str, s
                 out.append(Finding(
                     "fail", f"{name}: {path} = {value} is not inside any folder mounted into the container",
                     f"point it under {CONTAINER_DATA} (your dataset) or {CONTAINER_ROOT} (the project): "
-                    f"`tao-tui set '{path}=<path>'` or ✎ in the wizard; or add a mount for it"))
+                    f"`tao-tui set --project {shlex.quote(str(project.root))} {shlex.quote(path + '=<path>')}` "
+                    "or ✎ in the wizard; or add a mount for it"))
     return out
 
 

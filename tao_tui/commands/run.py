@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     where = shlex.quote(str(project.root))
     if run_id and args.detach:
         print(f"{args.stage} is already running (run {run_id}); follow it with: "
-              f"tao-tui logs -f {args.stage} --project {where}", file=sys.stderr)
+              f"tao-tui logs -f {shlex.quote(args.stage)} --project {where}", file=sys.stderr)
         return 0
     if run_id:
         print(f"re-attaching to {args.stage} run {run_id} (still in its container)", file=sys.stderr)

@@ -10,6 +10,7 @@ import getpass
 import grp
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -192,7 +193,7 @@ def _group_check(remote: bool, reachable: bool) -> Check:
     member = gid is not None and gid in os.getgroups()
     if member:
         return Check("docker group", PASS, f"user {user} is in the docker group")
-    fix = f"`sudo usermod -aG docker {user}`, then log out and in"
+    fix = f"`sudo usermod -aG docker {shlex.quote(user)}`, then log out and in"
     if reachable:
         return Check(
             "docker group", WARN, f"user {user} is not in the docker group, but the socket is usable", fix

@@ -86,7 +86,7 @@ def connect_problem(host: str, err: BaseException) -> EnvironmentProblem:
         user = getpass.getuser()
         return EnvironmentProblem(
             f"user {user} can't use Docker (permission denied on {host})",
-            fix=f"`sudo usermod -aG docker {user}`, then log out and in again",
+            fix=f"`sudo usermod -aG docker {shlex.quote(user)}`, then log out and in again",
         )
     if "paramiko" in text.lower():
         return EnvironmentProblem(
@@ -96,7 +96,7 @@ def connect_problem(host: str, err: BaseException) -> EnvironmentProblem:
     if host.startswith("ssh://"):
         return EnvironmentProblem(
             f"Docker is not reachable at {host} ({short(err)})",
-            fix=f"check `ssh {host[len('ssh://') :]} docker info` works; start Docker there "
+            fix=f"check `ssh {shlex.quote(host[len('ssh://') :])} docker info` works; start Docker there "
             "(`sudo systemctl start docker`)",
         )
     return EnvironmentProblem(
@@ -167,7 +167,7 @@ def pull_problem(image: str, text: str) -> EnvironmentProblem:
                 "create a new key at ngc.nvidia.com -> Setup, then `docker login nvcr.io -u '$oauthtoken'`",
             )
         return EnvironmentProblem(
-            f"could not pull {image}: access denied ({text})", fix=f"`docker login {registry}`"
+            f"could not pull {image}: access denied ({text})", fix=f"`docker login {shlex.quote(registry)}`"
         )
     if "manifest unknown" in low or "not found" in low:
         return EnvironmentProblem(

@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -52,7 +53,7 @@ class StageAlreadyRunning(UserError):
         what = f"run {run_id}" if run_id else "a run another tao-tui process is starting right now"
         super().__init__(
             f"stage {stage} is already running ({what}); one run of a stage at a time",
-            f"follow it with `tao-tui logs -f {stage}`, or stop it with `tao-tui stop {stage}` "
+            f"follow it with `tao-tui logs -f {shlex.quote(stage)}`, or stop it with `tao-tui stop {shlex.quote(stage)}` "
             "and start it again",
             field="stage",
         )
@@ -512,7 +513,7 @@ class StageRunner:
                     result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
                     raise UserError(
                         f"{record['stage']} run {run_id} did not run: {result.get('message')}",
-                        f"start it again: `tao-tui run {record['stage']}`",
+                        f"start it again: `tao-tui run {shlex.quote(str(record['stage']))}`",
                         field="run",
                     )
             parser = ProgressParser(epoch_base=self.pipe.status_epoch_base())  # X8: per TAO version
@@ -570,7 +571,7 @@ class StageRunner:
                            f"the log up to then is in {log_path}")
                     self._record_lost(record["stage"], run_id, why)
                     raise UserError(f"{record['stage']} run {run_id} failed: {why}",
-                                    f"start it again: `tao-tui run {record['stage']}`",
+                                    f"start it again: `tao-tui run {shlex.quote(str(record['stage']))}`",
                                     field="run") from gone
                 if events_fh is None:
                     catch_up()

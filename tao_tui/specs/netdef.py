@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -402,7 +403,7 @@ def _load_network(name: str, root: Path | None, version: str | None) -> NetworkD
         first = min(sp.since or "0" for sp, _ in _generations(base))
         raise UserError(
             f"network '{name}' has no definition for TAO {version}: it runs from TAO {first} on",
-            f"pass --tao-version {first} or newer (`tao-tui catalog --version {first}` lists it)",
+            f"pass --tao-version {first} or newer (`tao-tui catalog --version {shlex.quote(str(first))}` lists it)",
             field="tao_version",
         )
     if not path.is_file():
