@@ -11,7 +11,7 @@ from pathlib import Path
 from tao_tui.cli import main
 from tao_tui.project import Project
 
-COMMANDS = ("tao-tui", "tao", "cp", "mkdir", "ngc", "docker", "chmod", "chown", "sudo", "ls")
+COMMANDS = ("tao-tui", "tao", "cp", "mkdir", "ngc", "docker", "chmod", "chown", "sudo", "ls", "ssh")
 _START = re.compile(r"(?:^|(?<=[\s:(]))(" + "|".join(re.escape(c) for c in COMMANDS) + r") ")
 
 
@@ -72,3 +72,33 @@ def test_every_printed_command_for_a_project_at_a_hostile_path_parses_to_the_int
     assert sum("PWNED" in c for c in cmds) >= 5
     for cmd in cmds:
         assert_no_injection(cmd, root)
+
+
+def test_fix_lines_of_dataset_and_engine_errors_quote_their_values(tmp_path, monkeypatch):
+    """The chmod of an unreadable dataset, `usermod` for a user name, `ssh HOST docker info` for an
+    ssh:// engine and `docker login REGISTRY`: each value quoted (values here carry `; touch PWNED #`)."""
+    import getpass
+
+    from tao_tui import dataset
+    from tao_tui.errors import UserError
+    from tao_tui.runtime import errors
+
+    root = tmp_path / "data; touch PWNED #"
+    root.mkdir()
+    monkeypatch.setattr(dataset.os, "access", lambda p, mode: Path(p) != root)
+    try:
+        dataset.scan_dataset(root)
+    except UserError as err:
+        fix = err.fix
+    else:
+        raise AssertionError("an unreadable dataset folder was scanned")
+    assert shlex.split(fix) == ["chmod", "-R", "a+rX", str(root)]
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "bob; touch PWNED #")
+    denied = errors.connect_problem("unix:///var/run/docker.sock", PermissionError("Permission denied"))
+    assert shlex.split(commands_in(denied.fix)[0]) == ["sudo", "usermod", "-aG", "docker", "bob; touch PWNED #"]
+    ssh = errors.connect_problem("ssh://me@host;touch PWNED #", ConnectionError("refused"))
+    assert shlex.split(commands_in(ssh.fix)[0]) == ["ssh", "me@host;touch PWNED #", "docker", "info"]
+    monkeypatch.setattr(errors, "registry_login_state", lambda registry: (True, ""))
+    pull = errors.pull_problem("reg;touch$IFS-PWNED.io/x:1", "unauthorized")
+    assert shlex.split(commands_in(pull.fix)[0]) == ["docker", "login", "reg;touch$IFS-PWNED.io"]
