@@ -439,6 +439,17 @@ def _stat_or_none(path: Path) -> os.stat_result | None:
         return None
 
 
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux: /proc/self/status); 022 when unknown."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
 def check_container_access(project: Project, specs: list[str] | None = None,
                            results: list[Path] | None = None) -> list[Finding]:
     """The files the container uses as the project's user (UID:GID, default the caller's): each spec
@@ -477,6 +488,17 @@ def check_container_access(project: Project, specs: list[str] | None = None,
         results = [top, *sorted(p for p in top.glob("*") if p.is_dir())] if top.is_dir() else []
     for folder in results:
         st = _stat_or_none(folder)
+        if st is None and folder.parent.is_dir():  # the runner makes it as the caller, mode 0777 & ~umask
+            made = os.stat_result((0o40000 | (0o777 & ~_umask()), 0, 0, 0, os.geteuid(), os.getegid(),
+                                   0, 0, 0, 0))
+            if not _allows(made, uid, gid, 3):
+                q = shlex.quote(str(folder))
+                out.append(Finding("fail", f"the container's user {who} could not write to {folder}: tao-tui makes "
+                                           f"it as your user {os.geteuid()} (mode {made.st_mode & 0o777:o}), so "
+                                           "outputs would be missing",
+                                   f"mkdir -p {q} && chmod a+rwx {q} (or run tao-tui as root: it gives the folder "
+                                   f"to {who})"))
+            continue
         if st is None or _allows(st, uid, gid, 3):
             continue
         fix = (_as_owner([folder], "chmod -R a+rwX") if st.st_uid == os.geteuid()
@@ -581,8 +603,7 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         findings += check_pretrained(project, key_set=key_set)
     findings += check_input_images(project, stage_id)
     results = project.results_dir(stage_id)
-    findings += check_container_access(project, [stage.spec] if stage.spec else [],
-                                       [results if results.is_dir() else results.parent])
+    findings += check_container_access(project, [stage.spec] if stage.spec else [], [results])
     if net.cli == "contract":  # TAO 7: the tokens its contract needs (HF_TOKEN) are not passed in
         from tao_tui.workflow.tao7 import token_problems
 

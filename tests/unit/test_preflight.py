@@ -350,6 +350,14 @@ def test_specs_and_results_the_container_user_cannot_use_fail_with_the_quoted_fi
     fails = [f for f in preflight(project) if f.level == "fail" and "cannot write" in f.what]
     assert len(fails) == 1 and str(root / "results") in fails[0].what
     assert shlex.split(fails[0].fix) == ["sudo", "chown", "-R", "1000:1000", str(root / "results")]
+    # a stage's results folder not made yet: the runner makes it as the caller (4242 here), 0777 & ~umask
+    monkeypatch.setattr("tao_tui.preflight._umask", lambda: 0o022)
+    made = [f for f in preflight_stage(project, "train") if "could not write" in f.what]
+    assert len(made) == 1 and str(root / "results" / "train") in made[0].what
+    q = shlex.quote(str(root / "results" / "train"))
+    assert made[0].fix.startswith(f"mkdir -p {q} && chmod a+rwx {q} ")
+    monkeypatch.setattr("tao_tui.preflight._umask", lambda: 0o000)
+    assert not [f for f in preflight_stage(project, "train") if "could not write" in f.what]
     os.chmod(spec, 0o644)
     (root / "results").chmod(0o777)
     assert check_container_access(project) == []

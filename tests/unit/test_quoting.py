@@ -67,7 +67,7 @@ def test_every_printed_command_for_a_project_at_a_hostile_path_parses_to_the_int
     cmds = [c for t in texts for c in commands_in(t)]
     fixes = " ".join(cmds)
     for want in ("tao-tui status --project", "cp ", "ngc registry model download-version", "chmod a+r",
-                 "chown -R 1000:1000", "tao-tui set --dataset DIR --project"):
+                 "chown -R 1000:1000", "tao-tui set --dataset DIR --project", "mkdir -p"):
         assert want in fixes, want  # each kind of printed command was looked at
     assert sum("PWNED" in c for c in cmds) >= 5
     for cmd in cmds:
