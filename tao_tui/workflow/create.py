@@ -455,9 +455,10 @@ def create_project(
     except BaseException as err:  # disk full, Ctrl-C, a bad value…: leave nothing behind that we made
         before.undo()
         if isinstance(err, OSError):
-            from tao_tui.errors import from_os_error
+            from tao_tui.errors import EnvironmentProblem, from_os_error
 
-            raise from_os_error(err, f"creating the project in {root} (nothing was left behind)") from err
+            problem = from_os_error(err, f"creating the project in {root} (nothing was left behind)")
+            raise EnvironmentProblem(problem.message, problem.fix, field="--dir") from err  # the app: folder step
         raise
     return project
 

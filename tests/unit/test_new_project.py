@@ -224,3 +224,24 @@ def test_disk_full_part_way_through_new_leaves_nothing_behind(tmp_path, monkeypa
             assert _tree(target) == before, (fail_at, target)
         assert not (tmp_path / "fresh").exists()
     assert (existing / "specs" / "mine.txt").read_text() == "keep me\n"
+
+
+def test_a_failed_write_is_an_environment_error_on_the_folder(tmp_path, monkeypatch):
+    """create_project (the app's set-up uses it too): the OSError comes out as exit 2 on --dir, so the
+    wizard shows it at the folder step."""
+    import errno
+
+    import pytest
+
+    import tao_tui.workflow.create as create_mod
+    from tao_tui.errors import EnvironmentProblem
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(create_mod, "atomic_write", full)
+    with pytest.raises(EnvironmentProblem) as caught:
+        create_mod.create_project(tmp_path / "p", "detectnet_v2", tao_version="5.0.0")
+    assert caught.value.field == "--dir" and caught.value.exit_code == 2
+    assert "No space left on device" in caught.value.message
+    assert not (tmp_path / "p").exists()
