@@ -22,7 +22,7 @@ KIT_FOLDER = {
     "pose_classification": "pose_classification_net",
     "re_identification": "re_identification_net",
 }
-EXPECTED = {"classification_pyt", "segformer", "action_recognition", "classification_tf2", "deformable_detr", "dino", "efficientdet_tf2", "mal", "mask2former", "mask_grounding_dino", "ml_recog", "ocrnet", "optical_inspection", "pointpillars", "pose_classification", "retail_object_recognition", "visual_changenet"}
+EXPECTED = {"classification_pyt", "segformer", "action_recognition", "classification_tf2", "deformable_detr", "dino", "efficientdet_tf2", "mal", "mask2former", "mask_grounding_dino", "ml_recog", "ocrnet", "optical_inspection", "pointpillars", "pose_classification", "retail_object_recognition", "visual_changenet", "grounding_dino", "re_identification"}
 
 
 def _tao6_networks() -> list[str]:
