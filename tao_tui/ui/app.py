@@ -64,12 +64,16 @@ class TaoTuiApp(App):
         self.push_screen(screen)
 
     def action_back(self) -> None:
-        """Escape where no widget or screen uses it: from a project back to the start screen (its
-        stages keep running in their containers)."""
+        """Escape where no widget or screen uses it: in a project, from the log or the parameters back
+        to the stage list, and from there to the start screen (stages keep running in their containers)."""
         from tao_tui.ui.screens.project import ProjectScreen
         from tao_tui.ui.screens.start import StartScreen
 
         if not isinstance(self.screen, ProjectScreen):
+            return
+        stages = self.screen.query("#stages")
+        if stages and self.focused is not stages.first():
+            stages.first().focus()  # first back out of the log or the parameters to the stage list
             return
         if any(isinstance(s, StartScreen) for s in self.screen_stack[:-1]):
             while not isinstance(self.screen_stack[-1], StartScreen):

@@ -328,6 +328,8 @@ def set_params(
             project.params.update(class_params(project_network(project), classes))
         if dataset is not None:
             project.dataset = _dataset_dir(dataset)
+            if project.dataset:
+                _apart(project.root, Path(project.dataset))
         render_specs(project)
         write_launcher_mounts(project)
     return project
@@ -396,6 +398,18 @@ def class_params(net: NetworkDef, classes: list[tuple[str, str]], field: str = "
     return {p.key: [list(x) for x in classes] if p.type == "class_mapping" else list(names) for p in targets}
 
 
+def _apart(root: Path, dataset: Path) -> None:
+    """The dataset is mounted read-only inside the project's mount: neither folder may hold the other."""
+    a, b = Path(os.path.abspath(root)), Path(os.path.abspath(dataset))
+    if a == b or a in b.parents or b in a.parents:
+        raise UserError(
+            f"the dataset {dataset} and the project folder {root} overlap: the dataset is mounted read-only "
+            "and the project holds results and specs",
+            "keep them apart: a project folder beside the dataset, e.g. --dir ~/tao-projects/NAME",
+            field="--dataset",
+        )
+
+
 def create_project(
     root: Path,
     network: str,
@@ -423,6 +437,7 @@ def create_project(
     net = load_network(network, version=tao_version)  # TAO 7: the definition generated from the contract
     if dataset:
         dataset = _dataset_dir(dataset)
+        _apart(root, Path(dataset))
     project = Project(
         root=root,
         id=new_project_id(),

@@ -118,3 +118,20 @@ def test_buffer_counts_dropped_lines_and_signals_once():
 def test_clean_keeps_the_last_tqdm_segment_and_hides_control_codes():
     assert clean("10%|█ \r 50%|███ \r") == " 50%|███ "
     assert clean("a\x1b[2Jb") == "a\ufffd[2Jb"
+
+
+async def test_wrap_loses_no_character_when_the_scrollbar_appears():
+    """Rows wrapped before the vertical scrollbar came must not lose their last cell under it."""
+    app = PaneApp(flush_s=0.01)
+    async with app.run_test(size=(40, 10)) as pilot:
+        pane = app.query_one(LogPane)
+        pane.toggle_wrap()
+        long = "".join(chr(ord("a") + i % 26) for i in range(120))
+        pane.buffer.extend([long])
+        await pilot.pause(0.1)
+        pane.buffer.extend([f"line {i}" for i in range(30)])  # now the scrollbar shows
+        await pilot.pause(0.1)
+        pane.scroll_to(y=0, animate=False, immediate=True, force=True)
+        await pilot.pause()
+        rows = [pane.render_line(y).text for y in range(4)]
+        assert "".join(r.rstrip() for r in rows).startswith(long)

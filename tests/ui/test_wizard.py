@@ -82,14 +82,14 @@ async def test_walk_set_up_at_80x24_equals_tao_tui_new(tmp_path, forklift_datase
         await type_into(pilot, "forklift")
         await pilot.pause()
         assert str(setup.query_one(f"#class-{pallet}-error").render()) == ""
-        setup.query_one("#class-0").focus()
+        await pilot.press("enter")  # Enter is Next, from any field of the step
         await pilot.pause()
-        for _ in rows:  # Enter goes through the rows, then on
-            await pilot.press("enter")
-            await pilot.pause()
 
         assert setup.step == "gpus" and app.focused.id == "gpus"
-        await pilot.press("enter", "enter")  # 1 GPU, no key
+        await pilot.press("down")  # ↓ moves to the key field
+        await pilot.pause()
+        assert app.focused.id == "key"
+        await pilot.press("enter")  # 1 GPU, no key
         await pilot.pause()
         assert setup.step == "values" and app.focused.id == "value-0"
         labels = [p.path for p in setup.values]
@@ -259,6 +259,11 @@ async def test_escape_leaves_a_project_for_the_start_screen(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert type(app.screen).__name__ == "ProjectScreen"
+        app.screen.query_one("#log").focus()
+        await pilot.pause()
+        await pilot.press("escape")  # first out of the log, to the stage list
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProjectScreen" and app.focused.id == "stages"
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "StartScreen"
@@ -325,3 +330,30 @@ async def test_run_flags_are_app_actions_skip_checks_and_fresh(tmp_path, monkeyp
         assert type(app.screen).__name__ == "ProjectScreen"
         assert "train" not in screen._starting
     assert Project.load(project.root).stages.get("train") is None  # nothing started
+
+
+def test_project_folder_never_an_existing_folder_with_files(tmp_path, forklift_dataset):
+    from tao_tui.ui.screens.setup import check_new_folder
+
+    folder, problem, _ = check_new_folder(str(forklift_dataset))
+    assert folder is None and "already has files" in problem
+    (tmp_path / "empty").mkdir()
+    assert check_new_folder(str(tmp_path / "empty"))[1] == ""
+
+
+async def test_dataset_and_project_folder_must_not_overlap(tmp_path, forklift_dataset):
+    from tao_tui.ui.screens.setup import SetupScreen
+
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(SetupScreen("detectnet_v2"))
+        await pilot.pause()
+        await type_into(pilot, str(forklift_dataset / "project"))
+        await pilot.press("enter")
+        await pilot.pause()
+        await type_into(pilot, str(forklift_dataset))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.step == "dataset"
+        assert "overlap" in str(app.screen.query_one("#dataset-error").render())

@@ -125,11 +125,11 @@ def _setup_to(step: str):
             setup.query_one(f"#class-{pallet}").value = "Forklift"
             await _settle(pilot)
             return
-        await pilot.press("enter", "enter", "enter")
+        await pilot.press("enter")  # Enter is Next from any field
         await _settle(pilot)
         if step == "gpus":
             return
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")
         await _settle(pilot)
         setup.query_one("#value-1").value = "0"
         await _settle(pilot)

@@ -65,3 +65,16 @@ def test_retrain_reads_the_tfrecords_train_reads(tmp_path):
     retrain = load_spec(project.specs_dir / RETRAIN).get("dataset_config.data_sources.tfrecords_path")
     assert retrain == train and "results/dataset_convert" in train
     assert "results/prune" in load_spec(project.specs_dir / RETRAIN).get("model_config.pretrained_model_file")
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "around"])
+def test_dataset_and_project_must_not_overlap(tmp_path, where):
+    from tao_tui import cli
+
+    ds = make_kitti(tmp_path / "ds")
+    root = {"same": ds, "inside": ds / "project", "around": tmp_path}[where]
+    if where == "around":
+        root = tmp_path / "outer"
+        ds = make_kitti(root / "data")
+    assert cli.main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(ds), "--yes"]) == 1
+    assert not (root / "project.yaml").exists()

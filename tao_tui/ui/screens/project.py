@@ -39,13 +39,16 @@ LOG_KEYS = "{state}  [dim]f follow · / search · w wrap · o pager · S save[/]
 class ProjectScreen(Screen):
     COMMANDS = {ProjectCommands}
     BINDINGS = [
-        Binding("r", "run", "run stage"),
+        Binding("r", "run", "run"),
         Binding("s", "stop", "stop"),
-        Binding("c", "copy", "copy command"),
+        Binding("c", "copy", "copy cmd"),
         Binding("v", "results", "results"),
-        Binding("e", "edit", "edit value"),
-        Binding("p", "preflight", "pre-flight"),
-        Binding("d", "diff", "diff vs NVIDIA"),
+        Binding("e", "edit", "edit value", show=False),
+        Binding("p", "preflight", "checks"),
+        Binding("d", "diff", "diff vs NVIDIA", show=False),
+        Binding("1", "show_tab('tab-log')", "log", show=False),
+        Binding("2", "show_tab('tab-curves')", "curves", show=False),
+        Binding("3", "show_tab('tab-params')", "parameters", show=False),
         Binding("f", "follow", "follow/pause", show=False),
         Binding("slash", "search", "search log", show=False),
         Binding("n", "next_match(1)", "next match", show=False),
@@ -85,12 +88,12 @@ class ProjectScreen(Screen):
                 yield Static(id="command")
                 yield ProgressPanel(id="progress")
                 with TabbedContent(id="tabs"):
-                    with TabPane("Log", id="tab-log"):
+                    with TabPane("1 Log", id="tab-log"):
                         yield Static(LOG_KEYS.format(state="following"), id="log-state")
                         yield LogPane(id="log")
-                    with TabPane("Curves", id="tab-curves"):
+                    with TabPane("2 Curves", id="tab-curves"):
                         yield Curves(id="curves")
-                    with TabPane("Parameters", id="tab-params"):
+                    with TabPane("3 Parameters", id="tab-params"):
                         yield ParamTree(self.root, id="params", autoload=False)
         yield Footer()
 
@@ -330,10 +333,32 @@ class ProjectScreen(Screen):
              ("cancel", "Cancel (Esc)", "default")],
         ), chosen)
 
+    def action_show_tab(self, tab: str) -> None:
+        """1 / 2 / 3: the Log, Curves or Parameters tab."""
+        self.query_one("#tabs", TabbedContent).active = tab
+
     def action_stop(self, stage: str | None = None) -> None:
+        """s: stop the stage after a confirmation (a slip must not end hours of training)."""
+        from tao_tui.ui.screens.choice import ChoiceDialog
+
         stage = stage or self.current_stage()
-        if stage:
-            self.stop_stage(stage)
+        if not stage:
+            return
+        st = self.project.stages.get(stage)
+        if not (st and st.status == "running"):
+            self.stop_stage(stage)  # nothing running: the worker says so
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer == "stop":
+                self.stop_stage(stage)
+
+        self.app.push_screen(ChoiceDialog(
+            f"Stop {stage}?",
+            f"The container gets SIGINT, then is stopped. What {stage} wrote so far stays in results/{stage}: "
+            "running it again resumes from its last checkpoint.",
+            [("keep", "Keep it running (Esc)", "primary"), ("stop", f"Stop {stage}", "error")],
+        ), chosen)
 
     def action_preflight(self) -> None:
         self.run_preflight()

@@ -51,6 +51,13 @@ def check_new_folder(text: str) -> tuple[Path | None, str, bool]:
             return path, f"{text} already holds a project: Ctrl+O opens it, or pick another folder", True
         if not os.access(path, os.W_OK | os.X_OK):
             return None, f"you cannot write in {text}: pick a folder under your home, e.g. ~/tao-projects/x", False
+        try:
+            has_files = any(True for _ in path.iterdir())
+        except OSError:
+            has_files = True
+        if has_files:
+            return None, (f"{text} already has files (is it your dataset?): type a new folder name, "
+                          f"e.g. {path}/project or ~/tao-projects/<name>; tao-tui creates it"), False
         return path, "", False
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
@@ -90,6 +97,12 @@ def _pseudo_filesystem(path: Path) -> str | None:
     return fstype if fstype in PSEUDO_FS else None
 
 
+def _overlap(a: Path, b: Path) -> bool:
+    """One folder is the other or holds it."""
+    a, b = Path(os.path.abspath(a)), Path(os.path.abspath(b))
+    return a == b or a in b.parents or b in a.parents
+
+
 def value_params(net) -> list:
     """The safe values the last step asks for (not paths, not classes), one per spec path."""
     seen: dict[str, object] = {}
@@ -119,10 +132,11 @@ class SetupScreen(Screen):
     SetupScreen ContentSwitcher { height: 1fr; }
     SetupScreen .step { padding: 0 1; height: 1fr; }
     SetupScreen .step Input, SetupScreen .step Select { width: 76; max-width: 100%; }
-    SetupScreen .error { color: $error; height: auto; }
+    SetupScreen .error { color: $error; height: auto; display: none; }
+    SetupScreen .error.shown { display: block; }
     SetupScreen .hint { color: $text-muted; height: auto; }
     SetupScreen #actions { height: 3; dock: bottom; padding: 0 1; }
-    SetupScreen #actions Static { width: 1fr; }
+    SetupScreen #actions Static { width: 1fr; text-align: center; }
     SetupScreen #actions Button { width: auto; }
     SetupScreen #actions #next { width: 26; }
     SetupScreen #scan-bar { display: none; }
@@ -223,7 +237,7 @@ class SetupScreen(Screen):
                 yield Static("", id="cli-line", classes="hint")
         with Horizontal(id="actions"):
             yield Button("← Back (Esc)", id="back")
-            yield Static()
+            yield Static("\n[dim]↓ / Tab: next field[/]", id="keys-hint")
             yield Button("Next (Enter) →", variant="primary", id="next")
         yield Footer()
 
@@ -265,6 +279,8 @@ class SetupScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"tao-tui · {self.network} · set up a project"
+        for button in self.query("#actions Button"):
+            button.can_focus = False  # Enter and Escape are the keys; the buttons are for the mouse
         from tao_tui.dataset import FORMAT_WORDS, data_format
 
         try:
@@ -352,25 +368,15 @@ class SetupScreen(Screen):
             self.action_open_existing()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter is always the Next (or Create) button; ↓ / Tab move between the fields of a step."""
         event.stop()
-        # inside the class table or the values, Enter moves to the next field until the last one
-        if event.input.id and (event.input.id.startswith("class-") or event.input.id.startswith("value-")):
-            if not self._check_input(event.input):
-                return
-            following = self._following_input(event.input)
-            if following is not None:
-                following.focus()
-                return
-        if event.input.id == "gpus" and self._check_input(event.input):
-            self.query_one("#key", Input).focus()  # the key field is next on this step
-            return
         await self.action_next()
 
-    def _following_input(self, current: Input) -> Input | None:
-        container = "#class-rows" if current.id.startswith("class-") else "#step-values"
-        inputs = list(self.query(f"{container} Input"))
-        i = inputs.index(current)
-        return inputs[i + 1] if i + 1 < len(inputs) else None
+    def on_descendant_focus(self, event) -> None:
+        """The last value field shows what follows it too (the same project as a `tao-tui new` line)."""
+        inputs = list(self.query("#step-values Input"))
+        if self.step == "values" and inputs and event.widget is inputs[-1]:
+            self.call_after_refresh(self.query_one("#step-values", VerticalScroll).scroll_end, animate=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._check_input(event.input, typing=True)
@@ -381,7 +387,9 @@ class SetupScreen(Screen):
 
     # ------------------------------------------------------------------ validation (as typed)
     def _set_error(self, selector: str, text: str) -> None:
-        self.query_one(selector, Static).update(escape(text))
+        box = self.query_one(selector, Static)
+        box.update(escape(text))
+        box.set_class(bool(text), "shown")
 
     def _check_input(self, inp: Input, typing: bool = False) -> bool:
         iid = inp.id or ""
@@ -428,6 +436,10 @@ class SetupScreen(Screen):
         if not text:
             return ""
         path = Path(text).expanduser()
+        folder, _, _ = check_new_folder(self.query_one("#dir", Input).value)
+        if folder is not None and _overlap(path, folder):
+            return (f"{text} and the project folder {folder} overlap: the dataset is mounted read-only and the "
+                    "project holds results, so keep them apart (Escape goes back to change the project folder)")
         if not path.exists():
             return f"{text} does not exist: check the path (it is a folder on this machine)"
         if not path.is_dir():
@@ -740,7 +752,9 @@ class SetupScreen(Screen):
             for i, p in enumerate(self.values):
                 if p.path == field or p.key == field:
                     target = f"#value-{i}-error"
-        self.query_one(target, Static).update(f"[b red]{escape(str(err))}[/]")
+        box = self.query_one(target, Static)
+        box.update(f"[b red]{escape(str(err))}[/]")
+        box.add_class("shown")
 
 
 def _gpus_problem(text: str) -> str:

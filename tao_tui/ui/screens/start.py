@@ -65,7 +65,7 @@ class StartScreen(Screen):
         keep = box.highlighted
         box.clear_options()
         box.add_option(Option("[b]+ New project[/b]  [dim]pick a network from NVIDIA's catalog (n)[/]", id=NEW))
-        box.add_option(Option("[b]> Open a project folder…[/b]  [dim](o)[/]", id=OPEN))
+        box.add_option(Option("[b]  Open a project folder…[/b]  [dim](o)[/]", id=OPEN))
         self._recent = {}
         for i, rp in enumerate(recent_projects()):
             oid = f"recent:{i}"

@@ -245,7 +245,11 @@ class LogPane(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ geometry
     def _text_width(self) -> int:
-        return max(1, self.scrollable_content_region.width or self.size.width or 80)
+        """Cells a wrapped row may use: the pane's width less the vertical scrollbar, always (the
+        scrollbar appears once the rows outgrow the pane; rows cut before it came would lose their
+        last cell under it)."""
+        full = self.size.width or self.scrollable_content_region.width or 80
+        return max(1, full - self.styles.scrollbar_size_vertical - self.styles.gutter.width)
 
     def _wrap_rows(self, start: int, end: int) -> list[tuple[int, int, int]]:
         width = self._rows_width
