@@ -392,6 +392,25 @@ def nvidia_classes(net) -> list[tuple[str, str]]:
     return []
 
 
+def scan_findings(project: Project, scan: DatasetScan) -> list[Finding]:
+    """The dataset scan's findings for this project: label names with capitals are only worth a warning
+    while the project's class mapping still names a class with capitals (TAO lower-cases the labels,
+    so a lower-case mapping matches them; the warning would never go away)."""
+    mapping = None
+    try:
+        mapping = class_mapping_of(project, project_network(project), None)
+    except Exception:  # a mapping that cannot be read is reported by the class checks  # noqa: BLE001
+        mapping = None
+    problem = scan.problem("capitalised") if hasattr(scan, "problem") else None
+    if problem is None or mapping is None or any(src != src.lower() for src, _ in mapping):
+        return list(scan.findings)
+    said = problem.finding()
+    out = [f for f in scan.findings if not (f.level == said.level and f.what == said.what)]
+    out.append(Finding("pass", f"{problem.count} objects have class names with capitals ({problem.example}); "
+                               "TAO lower-cases them and the class mapping uses lower-case names"))
+    return out
+
+
 def dataset_class_findings(project: Project, scan: DatasetScan, *, trains: bool, spec: str | None = None
                            ) -> list[Finding]:
     """:func:`check_classes` for the project's own class mapping (none when the network has none)."""
@@ -522,7 +541,7 @@ def preflight(project: Project, *, key_set: bool = False, scan: DatasetScan | No
     if project.dataset:
         scan = scan or project_scan(project)
         if scan is not None:
-            findings += scan.findings
+            findings += scan_findings(project, scan)
             findings += check_kitti_config(project, docs, scan)
             findings += dataset_class_findings(project, scan, trains=True)
     else:
@@ -589,7 +608,7 @@ def preflight_stage(project: Project, stage_id: str, *, key_set: bool = False) -
         scan = project_scan(project)
         if scan is not None:
             if reads_first:
-                findings += scan.findings
+                findings += scan_findings(project, scan)
             if stage.task == "dataset_convert" and scan.format == "kitti" and stage.spec:
                 findings += check_kitti_config(project, {stage.spec: load_spec(project.specs_dir / stage.spec)}
                                                if (project.specs_dir / stage.spec).is_file() else {}, scan)

@@ -78,3 +78,13 @@ def test_dataset_and_project_must_not_overlap(tmp_path, where):
         ds = make_kitti(root / "data")
     assert cli.main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(ds), "--yes"]) == 1
     assert not (root / "project.yaml").exists()
+
+
+def test_capitals_in_labels_warn_only_while_the_mapping_has_capitals(tmp_path):
+    from tao_tui.preflight import preflight
+    from tao_tui.project import Project
+
+    project = _new(tmp_path, make_kitti(tmp_path / "ds", classes=("Forklift", "Person", "Pallet")))
+    findings = preflight(Project.load(project.root))
+    capital = [f for f in findings if "class names with capitals" in f.what]
+    assert capital and all(f.level == "pass" for f in capital)
