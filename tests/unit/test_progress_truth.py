@@ -17,7 +17,7 @@ from tao_tui.progress import ProgressEvent, ProgressParser, ProgressState, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = sorted((ROOT / "fixtures" / "logs").glob("*.log"))
-REFERENCE = Path("/work/shared/reference/logs")
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "logs"  # ../shared beside the repo
 LOGS += sorted(p for p in REFERENCE.glob("*.log") if p.is_file()) if REFERENCE.is_dir() else []
 
 

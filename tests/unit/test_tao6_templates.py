@@ -14,7 +14,7 @@ import pytest
 from tao_tui.specs import load_spec
 from tao_tui.specs.netdef import load_network, template_networks
 
-KIT = Path("/work/shared/reference/specs-6.26.3/tao_launcher_starter_kit")
+KIT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "specs-6.26.3" / "tao_launcher_starter_kit"
 # specs_templates/<net> -> its folder in NVIDIA's starter kit, where the names differ
 KIT_FOLDER = {
     "action_recognition": "action_recognition_net",
