@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from tao_tui.errors import TaoTuiError
-from tao_tui.project import PROJECT_FILE, Project
+from tao_tui.project import Project
+from tao_tui.setup_steps import check_new_folder, plain_value, value_params
 
 STEPS = ("folder", "dataset", "classes", "gpus", "values")
 # the step to ask again for an error's field (create_project's errors name their flag)
@@ -88,56 +89,6 @@ def tao_versions(network: str) -> tuple[list[str], str | None]:
     return ordered, default
 
 
-def value_params(net) -> list:
-    """The safe values the last step asks for (not paths, not classes), one per spec path: the same
-    list as the wizard's values step."""
-    seen: dict[str, object] = {}
-    for p in net.safe_params:
-        if p.kind in ("path", "classes") or p.type in ("path", "class_mapping", "class_list"):
-            continue
-        seen.setdefault(p.path, p)
-    return list(seen.values())
-
-
-def plain_value(value) -> str:
-    """A default as the text a user would type (``true``/``false``, numbers as written)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def folder_problem(text: str) -> tuple[Path | None, str, bool]:
-    """``(folder, problem, is_project)`` for a new project's folder: creatable, not a file; an existing
-    project is reported with ``is_project`` so it can be opened instead."""
-    import os
-
-    text = text.strip()
-    if not text:
-        return None, "type a folder for the project (it is created for you)", False
-    try:
-        path = Path(text).expanduser()
-    except RuntimeError:  # ~user of a user this machine does not know
-        return None, f"{text}: no such user's home folder: write the full path", False
-    if not path.is_absolute():
-        path = Path.cwd() / path
-    if path.exists():
-        if not path.is_dir():
-            return None, f"{text} is a file: pick a folder name that does not exist yet", False
-        if (path / PROJECT_FILE).is_file():
-            return path, f"{text} already holds a project", True
-        if not os.access(path, os.W_OK | os.X_OK):
-            return None, f"you cannot write in {text}: pick a folder under your home", False
-        return path, "", False
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        return None, f"{parent} is a file, so no folder can be made under it: pick another place", False
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return None, f"you cannot create folders in {parent}: pick a folder under your home", False
-    return path, "", False
-
-
 def class_notes(net, scan) -> list[str]:
     """What the classes step says about the scan: NVIDIA's example classes dropped, capitals lower-cased."""
     from tao_tui.preflight import nvidia_classes
@@ -202,7 +153,7 @@ def new_project(q) -> tuple[Path, str | None]:
         if name == "folder":
             answers["folder"] = _ask(q.path("Project folder:", default=answers["folder"], only_directories=True,
                                             validate=_folder_validate, validate_while_typing=False))
-            folder, _, is_project = folder_problem(answers["folder"])
+            folder, _, is_project = check_new_folder(answers["folder"])
             if is_project:
                 if _ask(q.confirm(f"{folder} already holds a project. Open it?", default=True)):
                     return folder, None
@@ -239,7 +190,7 @@ def new_project(q) -> tuple[Path, str | None]:
 
 
 def _folder_validate(text: str):
-    _, problem, is_project = folder_problem(text)
+    _, problem, is_project = check_new_folder(text)
     return True if (not problem or is_project) else problem
 
 
@@ -326,7 +277,7 @@ def _create(network: str, version: str | None, answers: dict) -> Project:
     from tao_tui.workflow.create import create_project, parse_classes
 
     net = load_network(network, version=version)
-    folder, problem, _ = folder_problem(answers["folder"])
+    folder, problem, _ = check_new_folder(answers["folder"])
     if folder is None:
         from tao_tui.errors import UserError
 
