@@ -49,6 +49,15 @@ async def _params(pilot):
     return tree
 
 
+async def _still(pilot) -> None:
+    """No blinking cursor: it would be caught on or off at random."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
 async def _on(pilot, tree, key: str) -> None:
     from tao_tui.ui.widgets.param_tree import split_path
 
@@ -78,6 +87,7 @@ def test_parameters_editing_snapshot(snap_compare, project, size):
             if "between 1 and 500" in str(tree.query_one("#param-detail-text").render()):
                 break
             await pilot.pause(0.05)
+        await _still(pilot)
 
     assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=edit)
 
@@ -102,5 +112,6 @@ def test_class_table_dialog_snapshot(snap_compare, project, size):
         await pilot.pause()
         pilot.app.screen.query(".cm-src").first().value = "Forklift"  # a rule broken: shown with its fix
         await pilot.pause()
+        await _still(pilot)
 
     assert snap_compare(TaoTuiApp(project=project), terminal_size=size, run_before=classes)

@@ -51,6 +51,10 @@ async def _settle(pilot, cond=lambda: True) -> None:
         await pilot.pause(0.05)
         if cond():
             break
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):  # a blinking cursor would be caught on or off at random
+        field.cursor_blink = False
     await pilot.pause(0.2)
 
 
