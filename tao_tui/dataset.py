@@ -149,12 +149,15 @@ class DatasetScan:
             more = f" and {len(self.sizes) - 3} more sizes" if len(self.sizes) > 3 else ""
             sample = self.format == "kitti" and self.size_sample < self.images
             lines.append(f"  image sizes: {top}{more}" + (f" (of {self.size_sample} images read)" if sample else ""))
+        return lines + self.problem_lines()
+
+    def problem_lines(self) -> list[str]:
+        """Each kind of problem: level, count and what, an example, the fix (or "none found")."""
         if not self.problems:
-            lines.append("  problems: none found")
+            return ["  problems: none found"]
+        lines = []
         for p in self.problems:
-            lines.append(f"  {p.level.upper()} {p.count} {p.what}")
-            lines.append(f"       e.g. {p.example}")
-            lines.append(f"       fix: {p.fix}")
+            lines += [f"  {p.level.upper()} {p.count} {p.what}", f"       e.g. {p.example}", f"       fix: {p.fix}"]
         return lines
 
 
@@ -302,7 +305,7 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-class _Kinds:
+class Kinds:
     """Counts each problem kind and keeps its first example."""
 
     def __init__(self) -> None:
@@ -316,7 +319,7 @@ class _Kinds:
 
 def _scan_kitti(root, pairs, words, on_progress, cancel) -> DatasetScan:
     scan = DatasetScan(root=root, format="kitti", layout=words, splits=[s for s, _, _ in pairs if s])
-    kinds = _Kinds()
+    kinds = Kinds()
     to_read: list[tuple[Path, str]] = []  # (label file, its path relative to root)
     all_images: list[Path] = []
     exts: Counter = Counter()
@@ -457,7 +460,7 @@ _KITTI_TEXT = {
 _ORDER = list(_KITTI_TEXT)
 
 
-def _kitti_problems(kinds: _Kinds, exts: Counter) -> list[Problem]:
+def _kitti_problems(kinds: Kinds, exts: Counter) -> list[Problem]:
     out = []
     for kind in sorted(kinds.count, key=_ORDER.index):
         level, what, fix = _KITTI_TEXT[kind]
@@ -485,7 +488,7 @@ def _findings(scan: DatasetScan) -> list[Finding]:
 
 def _scan_coco(root: Path, files: list[Path], on_progress, cancel) -> DatasetScan:
     scan = DatasetScan(root=root, format="coco", splits=[_rel(f, root) for f in files] if len(files) > 1 else [])
-    kinds = _Kinds()
+    kinds = Kinds()
     texts: dict[str, tuple[str, str, str]] = {}
     progress = _Progress(on_progress, len(files) * (MAX_COCO_FILE_CHECKS + 1))
     progress(0, force=True)
@@ -592,7 +595,7 @@ _COCO_TEXT = {
 }
 
 
-def _coco_problems(kinds: _Kinds, texts: dict[str, tuple[str, str, str]]) -> list[Problem]:
+def _coco_problems(kinds: Kinds, texts: dict[str, tuple[str, str, str]]) -> list[Problem]:
     table = {**_COCO_TEXT, **texts}
     order = ["bad_json", "no_image", "bad_category", "bad_image_id", "bad_annotation", "bad_box", "no_label"]
     return [Problem(k, *table[k][:1], kinds.count[k], kinds.example[k], *table[k][1:])

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,7 @@ NEMO_FORMAT_WORDS = {
     "intent_slot": "dict.intents.csv, dict.slots.csv, <split>.tsv + <split>_slots.tsv",
 }
 # below the tables: tao_tui.dataset imports NEMO_FORMAT_WORDS from here at its end
-from tao_tui.dataset import DatasetScan, Finding, Problem  # noqa: E402
+from tao_tui.dataset import DatasetScan, Finding, Kinds, Problem  # noqa: E402
 
 _UNITS = {
     "asr_manifest": "utterances",
@@ -103,23 +102,11 @@ class NemoScan(DatasetScan):
         if self.classes:
             per = ", ".join(f"{name} {count}" for name, count in self.class_counts())
             lines.append(f"  {unit} per label: {per}")
-        if not self.problems:
-            lines.append("  problems: none found")
-        for p in self.problems:
-            lines.append(f"  {p.level.upper()} {p.count} {p.what}")
-            lines.append(f"       e.g. {p.example}")
-            lines.append(f"       fix: {p.fix}")
-        return lines
+        return lines + self.problem_lines()
 
 
-class _Kinds:
-    def __init__(self) -> None:
-        self.count: Counter = Counter()
-        self.example: dict[str, str] = {}
-
-    def add(self, kind: str, example: str, n: int = 1) -> None:
-        self.count[kind] += n
-        self.example.setdefault(kind, example)
+class _Kinds(Kinds):
+    """dataset.Kinds, turned into Problems with the NeMo formats' texts."""
 
     def problems(self) -> list[Problem]:
         out = []
