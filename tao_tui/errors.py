@@ -58,9 +58,10 @@ class EnvironmentProblem(TaoTuiError):
     exit_code = 2
 
 
-def from_os_error(err: OSError, doing: str | None = None) -> TaoTuiError:
+def from_os_error(err: OSError, doing: str | None = None, *, after: str | None = None) -> TaoTuiError:
     """An ``OSError`` that reached the top (a file tao-tui reads or writes) as one line naming the file,
-    what the system said and the fix. ENOSPC/EROFS/EACCES/ENOENT… get their own fix; exit 2."""
+    what the system said and the fix. ENOSPC/EROFS/EACCES/ENOENT… get their own fix; exit 2.
+    ``after``: what the failure left on disk, said after the system's words."""
     import errno as _errno
 
     path = err.filename if err.filename is not None else None
@@ -82,4 +83,4 @@ def from_os_error(err: OSError, doing: str | None = None) -> TaoTuiError:
         _errno.EIO: "the disk reported an I/O error: check it (`dmesg`)",
     }
     fix = fixes.get(err.errno, "check the path and retry")
-    return EnvironmentProblem(f"{prefix}can't use{where}: {what}", fix)
+    return EnvironmentProblem(f"{prefix}can't use{where}: {what}" + (f"; {after}" if after else ""), fix)

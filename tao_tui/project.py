@@ -13,13 +13,13 @@ Every write is atomic (temp file + rename). The encryption key is never written 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
 import secrets
 import shlex
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from tao_tui.errors import UserError
+from tao_tui.errors import UserError, from_os_error
 
 PROJECT_FILE = "project.yaml"
 CONTAINER_ROOT = "/workspace/tao-experiments"
@@ -89,26 +89,97 @@ def read_text_file(path: Path | str, *, what: str = "the file", max_bytes: int =
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
-    """Write ``path`` so that readers see the old or the new content, never a torn file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    # the writer's pid in the name: a crash's leftover is told from a write in progress (clean_temp_files)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    """Write ``path`` so that readers see the old or the new content, never a torn file. An ``OSError``
+    (disk full, read-only, permissions) names ``path`` (never the temp file) and leaves no temp file."""
+    write_together([(Path(path), text)])
+
+
+def write_together(files: list[tuple[Path, str | bytes]], *, journal: Path | None = None) -> None:
+    """Write several files as one change: every file's new content is written to a temp file (and
+    fsynced) before any is renamed over its file, so a write error (ENOSPC…) leaves every file as it
+    was. ``journal``: for files that must agree with each other (specs/ and project.yaml), a file that
+    exists while the renames happen; a crash or a failed rename leaves it, and ``Project.load`` then
+    re-renders specs/ from project.yaml. Files are renamed in order (project.yaml last)."""
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        fault_point("atomic_write:written")
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600: the container's user must read specs too
-        os.replace(tmp, path)
+        for path, text in files:
+            staged.append((_stage(Path(path), text), Path(path)))
+        if journal is not None and len(staged) > 1:
+            write_together([(journal, str(os.getpid()))])
+            fault_point("locked:journaled")
+        else:
+            journal = None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink_all(tmp for tmp, _ in staged)
         raise
+    for i, (tmp, path) in enumerate(staged):
+        try:
+            os.replace(tmp, path)
+        except BaseException as err:
+            _unlink_all(t for t, _ in staged[i:])
+            if journal is not None and i == 0:  # nothing renamed yet: every file is as it was
+                with contextlib.suppress(OSError):
+                    os.unlink(journal)
+            elif journal is not None:  # some renamed: specs/ back as project.yaml says (if there is room)
+                with contextlib.suppress(Exception):
+                    _repair_locked(journal.parent)
+            if isinstance(err, OSError):
+                raise _named(err, path) from err
+            raise
+        fault_point("write_together:renamed")
+    if journal is not None:
+        fault_point("locked:saved")
+        os.unlink(journal)
+
+
+def _stage(path: Path, text: str | bytes) -> str:
+    """``text`` written and fsynced to a new temp file beside ``path`` (mode as ``path`` keeps); its name.
+    The writer's pid is in the name: a crash's leftover is told from a write in progress
+    (``clean_temp_files``)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            tmp = os.path.join(path.parent, f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(errno.EEXIST, "no free temp file name", str(path))
+    except OSError as err:
+        raise _named(err, path) from err
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fault_point("atomic_write:written")
+        os.chmod(tmp, _file_mode(path))  # the container's user must read specs too (0600 until now)
+    except BaseException as err:
+        _unlink_all([tmp])
+        if isinstance(err, OSError):
+            raise _named(err, path) from err
+        raise
+    return tmp
+
+
+def _named(err: OSError, path: Path) -> OSError:
+    """``err`` naming ``path``: a write or fsync error names no file, and a temp file's name means
+    nothing to the user."""
+    if err.errno is None:
+        return err
+    return OSError(err.errno, err.strerror, str(path))
+
+
+def _unlink_all(tmps) -> None:
+    for tmp in tmps:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _file_mode(path: Path) -> int:
@@ -295,34 +366,44 @@ class Project:
         return data
 
     def save(self) -> None:
-        atomic_write(self.root / PROJECT_FILE, yaml.safe_dump(self.to_dict(), sort_keys=False))
+        atomic_write(self.root / PROJECT_FILE, self._yaml())
+
+    def _yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def stage_file(self, path: Path, text: str | bytes) -> None:
+        """Inside ``Project.locked``: write ``path`` together with project.yaml when the block ends
+        (all or nothing: a full disk leaves both as they were; see ``write_together``)."""
+        staged = self.__dict__.get("_staged")
+        if staged is None:
+            raise RuntimeError("Project.stage_file is for the body of Project.locked")
+        staged[Path(path)] = text
 
     @classmethod
     @contextmanager
     def locked(cls, root: Path | str) -> Iterator[Project]:
         """Read-modify-write project.yaml under an exclusive lock (several tao-tui processes may
-        record stages at the same time); saved when the block ends without an error."""
+        record stages at the same time); saved when the block ends without an error, together with
+        the files the block staged (``stage_file``: specs/ change with project.yaml in one
+        ``write_together``, under a journal while they are renamed). An error in the block, or a
+        write error (disk full) before the renames, changes nothing on disk."""
         root = Path(root).expanduser()
         cls.load(root)  # a clear error for a folder that is not a project, before any lock file is made
         with open(root / ".project.lock", "a+") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             _repair_locked(root)
             project = cls._load_raw(root)
-            # a journal while specs/ and project.yaml change together: a crash in between leaves it,
-            # and the next reader re-renders specs/ from project.yaml (the one truth)
-            journal = root / JOURNAL
-            atomic_write(journal, str(os.getpid()))
-            fault_point("locked:journaled")
+            project.__dict__["_staged"] = {}
             try:
                 yield project
             except BaseException:
-                with contextlib.suppress(Exception):  # put specs/ back as project.yaml says
-                    _repair_locked(root)
+                project.__dict__.pop("_staged", None)
                 raise
             fault_point("locked:changed")
-            project.save()
-            fault_point("locked:saved")
-            journal.unlink()
+            files = list(project.__dict__.pop("_staged").items())
+            # project.yaml last: a crash between the renames leaves the journal, and the next reader
+            # re-renders specs/ from project.yaml (the one truth)
+            write_together([*files, (root / PROJECT_FILE, project._yaml())], journal=root / JOURNAL)
 
     @classmethod
     def load(cls, root: Path | str) -> Project:
@@ -333,7 +414,11 @@ class Project:
         except OSError:
             crashed = False
         if crashed:
-            repair(root)
+            try:
+                repair(root)
+            except OSError as err:  # e.g. the disk is still full: never read specs/ that disagree
+                raise from_os_error(err, f"putting specs/ back in step with {PROJECT_FILE} after a change "
+                                         "that was cut short") from None
         project = cls._load_raw(root)
         clean_temp_files(root)  # a dead writer's temp files (a live writer's stay)
         clean_temp_files(root / "specs")

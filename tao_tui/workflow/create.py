@@ -8,6 +8,7 @@ each stage's inputs pointed at the previous stage's outputs.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ from typing import Any
 from tao_tui.errors import UserError, ValidationError
 from tao_tui.project import (
     CONTAINER_DATA,
+    JOURNAL,
     PROJECT_FILE,
     Project,
     atomic_write,
-    atomic_write_json,
     new_project_id,
 )
 from tao_tui.specs import SpecDoc, load_spec
@@ -319,19 +320,29 @@ def set_params(
 ) -> Project:
     """``set_param`` for several values at once (and explicit expert unlocks, recorded; the dataset
     folder, whose mount the launcher file follows; and a class mapping, set as `new --classes` does)."""
-    with Project.locked(root) as project:
-        if changes or unlock or classes is not None:
-            require_downloaded(project)  # conversational: nothing to set before download_specs ran
-        project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
-        project.params.update(changes)
-        if classes is not None:
-            project.params.update(class_params(project_network(project), classes))
-        if dataset is not None:
-            project.dataset = _dataset_dir(dataset)
-            if project.dataset:
-                _apart(project.root, Path(project.dataset))
-        render_specs(project)
-        write_launcher_mounts(project)
+    try:
+        with Project.locked(root) as project:
+            if changes or unlock or classes is not None:
+                require_downloaded(project)  # conversational: nothing to set before download_specs ran
+            project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))
+            project.params.update(changes)
+            if classes is not None:
+                project.params.update(class_params(project_network(project), classes))
+            if dataset is not None:
+                project.dataset = _dataset_dir(dataset)
+                if project.dataset:
+                    _apart(project.root, Path(project.dataset))
+            # specs/ and tao_mounts.json are written with project.yaml, all or nothing
+            for name, doc in render_specs(project, write=False).items():
+                project.stage_file(project.specs_dir / name, doc.render())
+            project.stage_file(project.root / LAUNCHER_MOUNTS, launcher_mounts_text(project))
+    except OSError as err:  # disk full, read-only…: one line saying what is on disk now
+        from tao_tui.errors import from_os_error
+
+        repairing = (Path(root).expanduser() / JOURNAL).exists()
+        raise from_os_error(err, after=(
+            "project.yaml keeps its values; specs/ are put back in step with it by the next tao-tui command"
+            if repairing else "nothing was changed (project.yaml and specs/ keep their values)")) from None
     return project
 
 
@@ -528,8 +539,13 @@ LAUNCHER_MOUNTS = "tao_mounts.json"
 def write_launcher_mounts(project: Project) -> None:
     """<project>/tao_mounts.json in NVIDIA's launcher format, so the `tao` lines tao-tui shows run the
     same way with the launcher (`cp <project>/tao_mounts.json ~/.tao_mounts.json`)."""
+    atomic_write(project.root / LAUNCHER_MOUNTS, launcher_mounts_text(project))
+
+
+def launcher_mounts_text(project: Project) -> str:
+    """The text of <project>/tao_mounts.json (``write_launcher_mounts``)."""
     data = {
         "Mounts": [{"source": m.source, "destination": m.destination} for m in project.all_mounts()],
         "DockerOptions": {"user": project.user or f"{os.getuid()}:{os.getgid()}"},
     }
-    atomic_write_json(project.root / LAUNCHER_MOUNTS, data)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

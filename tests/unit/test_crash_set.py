@@ -3,8 +3,8 @@
 
 The process is forked from the test (imports already loaded, so a try costs milliseconds, not a
 Python start) and killed with SIGKILL either at a random moment or at a named fault point
-(``TAO_TUI_FAULT``: between a temp file's write and its rename, after the journal, after specs/ were
-rewritten, after project.yaml was saved).
+(``TAO_TUI_FAULT``: between a temp file's write and its rename, after the journal, between the renames,
+after project.yaml was saved).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tao_tui.cli import main
 from tao_tui.project import Project
 
 POINTS = ["atomic_write:written", "atomic_write:written:2", "atomic_write:written:3", "locked:journaled",
-          "locked:changed", "locked:saved"]
+          "write_together:renamed", "write_together:renamed:2", "locked:changed", "locked:saved"]
 TRIES = 200
 NETWORK, PATH = "classification_tf1", "train_config.n_epochs"  # a quick network: ~0.07 s a `set`
 
