@@ -463,7 +463,7 @@ class Engine:
         try:
             lock_or_raise(fd, path)
             last_ts, count = read_log_tail(path)
-            sink = _LogSink(fd, last_ts, count, on_lines, tty=tty)
+            sink = _LogSink(fd, last_ts, count, on_lines, tty=tty, path=path)
             quiet_rounds = 0
             while True:
                 sink.begin_pass()

@@ -127,8 +127,10 @@ class _LogSink:
         on_lines: Callable[[list[str]], Any] | None,
         *,
         tty: bool = False,
+        path: str | None = None,
     ):
         self.fd = fd
+        self.path = path  # the run log, named in a write error (disk full)
         self.last_ts = last_ts
         self.count = count
         self.on_lines = on_lines
@@ -205,9 +207,12 @@ class _LogSink:
 
     def _emit(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+        except OSError as err:  # disk full…: the file may end in a torn line, cut and fetched again on resume
+            raise OSError(err.errno, err.strerror, self.path) from err
         # new last ts and how many trailing lines carry it
         end = len(data) - 1
         start = data.rfind(b"\n", 0, end) + 1

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -494,7 +495,15 @@ class StageRunner:
 
         ``stop`` (a threading.Event): when set, return ``None`` at once with the log on disk up to
         date, the container untouched and nothing recorded (the wizard quitting; a later attach
-        goes on from there)."""
+        goes on from there). A file that cannot be written (disk full: the log, events.jsonl, the
+        result) stops the following with ``EnvironmentProblem`` naming it; the container runs on,
+        nothing is recorded, and the next attach (``tao-tui logs -f``) goes on from the log on disk."""
+        try:
+            return self._attach(run_id, sink, stop)
+        except OSError as err:
+            raise _write_failed(err, self.project, run_stage(run_id) or run_id, run_id) from None
+
+    def _attach(self, run_id: str, sink: EventSink | None, stop) -> int | None:
         run_dir = self.project.run_dir(run_id)
         record = _read_record(run_dir)
         if record is None:
@@ -531,8 +540,11 @@ class StageRunner:
 
             def publish(lines: list[str], events: list[ProgressEvent]) -> None:
                 if events:
-                    events_fh.write("".join([dumps(e.to_dict()) + "\n" for e in events]))
-                    events_fh.flush()
+                    try:
+                        events_fh.write("".join([dumps(e.to_dict()) + "\n" for e in events]))
+                        events_fh.flush()
+                    except OSError as err:  # rebuilt from the log by the next attach
+                        raise OSError(err.errno, err.strerror, str(events_path)) from err
                     errors.extend(e for e in events if e.kind == "error")
                 if sink and (lines or events):
                     sink(lines, events)
@@ -580,7 +592,11 @@ class StageRunner:
                 publish([], status.events(parser) + parser.flush())
             finally:
                 if events_fh is not None:
-                    events_fh.close()
+                    try:
+                        events_fh.close()
+                    except OSError:
+                        if sys.exc_info()[1] is None:  # else the first error is the one to tell
+                            raise
             self._record(record["stage"], run_id, exit_code, errors[-1] if errors else None)
             # log and result are safe on disk: the finished container goes (its stored config is
             # the last copy of the run's settings Docker keeps)
@@ -619,14 +635,16 @@ class StageRunner:
             "outputs": outputs,
             "finished": time.time(),
         }
-        atomic_write_json(run_dir / "result.json", result)
-        # project.yaml may have changed meanwhile (another stage): update this stage only, under the lock
+        # project.yaml may have changed meanwhile (another stage): update this stage only, under the lock;
+        # before result.json, which ends the run: a write that fails (disk full) between the two
+        # leaves the run open, and the next attach records it again
         with Project.locked(self.project.root) as fresh:
             st = fresh.stage(stage_id)
             if st.run_id in (None, run_id):
                 st.status, st.run_id, st.exit_code, st.finished, st.message, st.outputs = (
                     status, run_id, exit_code, result["finished"], message, outputs
                 )  # fmt: skip
+        atomic_write_json(run_dir / "result.json", result)
         self.project = fresh
         self.pipe = Pipeline.for_project(fresh)
 
@@ -663,6 +681,18 @@ class StageRunner:
             self.engine.stop(info.id, timeout=timeout)
             stopped.append(run_id or info.id)
         return stopped
+
+
+def _write_failed(err: OSError, project: Project, stage: str, run_id: str) -> TaoTuiError:
+    """A file of a followed run that could not be written (disk full…), said with what is safe: the
+    container runs on, and ``logs -f`` resumes from the log on disk (the engine keeps the rest)."""
+    from tao_tui.errors import EnvironmentProblem, from_os_error
+
+    problem = from_os_error(err, f"following {stage} run {run_id}", after=(
+        "its container is left as it is (running or finished), and nothing was recorded"))
+    resume = f"tao-tui logs -f {shlex.quote(stage)} --project {shlex.quote(str(project.root))}"
+    return EnvironmentProblem(problem.message, f"{problem.fix}: `{resume}` goes on from the last line on disk "
+                                               "(none lost, none doubled) and records the result")
 
 
 class _History:
