@@ -1,16 +1,17 @@
 """The wizard under a real pty, against a bare Textual app measured in the same run (issue 12).
 
-    .venv/bin/python bench/bench_tui.py [--lines 1000000] [--rate 50000] [--size 160x48]
+    .venv/bin/python bench/bench_tui.py [--lines 1000000] [--rate 50000] [--size 160x48] [--only first-frame|stream]
 
 Measures, each app in its own process on a pseudo-terminal (what a terminal or sshd gives it):
 
 * time to first frame: process start -> the first screen's text on the pty, for a bare Textual
   app (Header, Footer), tao-tui's start screen and ``tao-tui --project P`` (median of runs);
-* while ``--rate`` lines/s stream into the log pane (a thread that does what the follower does:
-  ProgressParser.feed_lines on real TAO lines, then the pane's buffer and the progress panel):
-  key latency (down/up moves the stage cursor; time until the new command is on the pty),
-  p50/p99, against a bare Textual ``Log`` app fed the same way; bytes/s written to the terminal;
-  batches drawn against flushes scheduled (none skipped);
+* while ``--rate`` lines/s stream (a writer process does what a run's follower process does: the
+  run log with engine timestamps, ``ProgressParser.feed_lines`` on real TAO lines into
+  events.jsonl; the wizard reads both, as it reads a real run): bytes/s written to the terminal
+  over ``--quiet-s`` without keys, then key latency (down/up moves the stage cursor; time until
+  the new command is on the pty), p50/p99, against a bare Textual ``Log`` app that reads the same
+  run log every 0.25 s; batches drawn (none skipped);
 * after ``--lines`` lines: RSS; then idle: bytes/s to the terminal and CPU %.
 
 Ratios are against the bare app of the same run. Nothing here is timed in tests.
@@ -49,31 +50,51 @@ def _tao_lines() -> list[str]:
 
 
 SETTLE_S = float(os.environ.get("TAO_TUI_BENCH_SETTLE", "5"))
+RUN_ID = "train-20261130-000000-bench"
 
 
-def _streamer(push, total: int, rate: int, stats: dict, done: threading.Event) -> None:
-    """After ``SETTLE_S`` (the app's start-up work: engine look-up, GPU read, parameters), push
-    ``total`` lines at ``rate`` lines/s in 20 ms batches, through the progress parser."""
+def make_run(project: Path) -> Path:
+    """A run folder as ``StageRunner.start`` leaves it (run.json, no result yet)."""
+    run_dir = project / "runs" / RUN_ID
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "run.json").write_text(json.dumps({"stage": "train", "run_id": RUN_ID, "container_id": "bench"}))
+    return run_dir
+
+
+def child_writer(run_dir: str, total: int, rate: int, delay: float) -> None:
+    """What a follower process does with a container's output: the run log (engine timestamp in
+    front of each line) and events.jsonl (``ProgressParser.feed_lines``, one write per batch), at
+    ``rate`` lines/s in 20 ms batches, after ``delay`` s; then result.json. It holds the run's
+    follow lock, as a follower does (a follower the wizard spawns finds it and leaves)."""
     from tao_tui.progress import ProgressParser
+    from tao_tui.runtime.runner import follow_lock
 
-    time.sleep(SETTLE_S)
-
-    parser = ProgressParser()
-    src = _tao_lines()
-    batch = max(1, rate // 50)
-    sent = 0
-    start = time.monotonic()
-    while sent < total:
-        n = min(batch, total - sent)
-        lines = [f"{src[(sent + i) % len(src)]} #{sent + i}" for i in range(n)]
-        push(lines, parser.feed_lines(lines))
-        sent += n
-        lag = start + sent / rate - time.monotonic()
-        if lag > 0:
-            time.sleep(lag)
-    stats["stream_s"] = time.monotonic() - start
-    stats["sent"] = sent
-    done.set()
+    folder = Path(run_dir)
+    with follow_lock(folder):
+        time.sleep(delay)
+        parser = ProgressParser()
+        src = _tao_lines()
+        batch = max(1, rate // 50)
+        sent = 0
+        start = time.monotonic()
+        with open(folder / "log", "a", encoding="utf-8") as log, open(folder / "events.jsonl", "a", encoding="utf-8") as ev:
+            while sent < total:
+                n = min(batch, total - sent)
+                lines = [f"{src[(sent + i) % len(src)]} #{sent + i}" for i in range(n)]
+                ts = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z ", time.gmtime())
+                log.write("".join(ts + x + "\n" for x in lines))
+                log.flush()
+                events = parser.feed_lines(lines)
+                if events:
+                    ev.write("".join(json.dumps(e.to_dict()) + "\n" for e in events))
+                    ev.flush()
+                sent += n
+                lag = start + sent / rate - time.monotonic()
+                if lag > 0:
+                    time.sleep(lag)
+        took = time.monotonic() - start
+        (folder / "result.json").write_text(json.dumps({"status": "done", "exit_code": 0}))
+    (folder / "writer.json").write_text(json.dumps({"stream_s": took, "sent": sent}))
 
 
 def child_bare() -> None:
@@ -91,13 +112,13 @@ def child_bare() -> None:
     Bare().run()
 
 
-def child_bare_stream(total: int, rate: int, stats_path: str) -> None:
+def child_bare_stream(run_dir: str, stats_path: str) -> None:
     """Baseline: Header, Footer, a two-option list + a Static (the key target) and a Textual Log
-    with max_lines, fed by the same streamer through a buffer flushed every 0.25 s."""
-    from collections import deque
-
+    with max_lines, fed from the same run log by a thread that reads it every 0.25 s."""
     from textual.app import App
     from textual.widgets import Footer, Header, Log, OptionList, Static
+
+    log_path = Path(run_dir) / "log"
 
     class BareStream(App):
         def compose(self):
@@ -108,27 +129,28 @@ def child_bare_stream(total: int, rate: int, stats_path: str) -> None:
             yield Footer()
 
         def on_mount(self):
-            self.buf: deque = deque(maxlen=20000)
-            self.lock = threading.Lock()
-            self.stats = {}
             self.query_one("#stages").focus()
-            self.set_interval(0.25, self.flush)
-            self.done = threading.Event()
-            threading.Thread(target=_streamer, args=(self.push, total, rate, self.stats, self.done),
-                             daemon=True).start()
+            threading.Thread(target=self.tail, daemon=True).start()
 
-        def push(self, lines, events):
-            with self.lock:
-                self.buf.extend(lines)
-
-        def flush(self):
-            with self.lock:
-                lines = list(self.buf)
-                self.buf.clear()
-            if lines:
-                self.query_one("#log", Log).write_lines(lines)
-            if self.done.is_set():
-                Path(stats_path).write_text(json.dumps(self.stats))
+        def tail(self):
+            pos, flushes = 0, 0
+            while True:
+                time.sleep(0.25)
+                try:
+                    with open(log_path, "rb") as fh:
+                        fh.seek(pos)
+                        data = fh.read()
+                except OSError:
+                    continue
+                end = data.rfind(b"\n") + 1
+                pos += end
+                if end:
+                    lines = [x.split(" ", 1)[-1] for x in data[:end].decode("utf-8", "replace").split("\n")[:-1]]
+                    self.call_from_thread(self.query_one("#log", Log).write_lines, lines[-5000:])
+                    flushes += 1
+                if (Path(run_dir) / "result.json").exists() and not end:
+                    Path(stats_path).write_text(json.dumps({"flushes": flushes}))
+                    return
 
         def on_option_list_option_highlighted(self, event):
             name = "dataset_convert -d" if event.option_index == 0 else "train -e"
@@ -137,39 +159,31 @@ def child_bare_stream(total: int, rate: int, stats_path: str) -> None:
     BareStream().run()
 
 
-def child_tao_stream(project: str, total: int, rate: int, stats_path: str) -> None:
+def child_tao_stream(project: str, stats_path: str) -> None:
+    """tao-tui as users start it (``--project P``): it finds the open run, its spawned follower
+    leaves (the writer holds the run's follow lock) and the wizard reads the run log and
+    events.jsonl as the writer fills them."""
     import tao_tui.ui.app
     from tao_tui.ui.app import TaoTuiApp
     from tao_tui.ui.widgets.log_pane import LogPane
     from tao_tui.ui.widgets.progress_panel import ProgressPanel
 
+    result = Path(project) / "runs" / RUN_ID / "result.json"
+
     class Streamed(TaoTuiApp):
         CSS_PATH = str(Path(tao_tui.ui.app.__file__).parent / TaoTuiApp.CSS_PATH)
 
-        def on_mount(self):
-            super().on_mount()
-            self.set_timer(0.5, self.start_stream)
-
-        def start_stream(self):
-            screen = self.screen
-            log = screen.query_one("#log", LogPane)
-            progress = screen.query_one("#progress", ProgressPanel)
-            self.stats = {}
-
-            def push(lines, events):  # what the runner's sink does for the shown run
-                log.buffer.extend(lines)
-                if events:
-                    progress.push(events)
-
+        def on_ready(self):
             def report():
-                done.wait()
-                time.sleep(1.0)
-                self.stats.update(flushes=log.flushes, progress_repaints=progress.repaints,
-                                  pane_lines=len(log.lines))
-                Path(stats_path).write_text(json.dumps(self.stats))
+                while not result.exists():
+                    time.sleep(0.2)
+                time.sleep(1.5)
+                screen = self.screen
+                log = screen.query_one("#log", LogPane)
+                progress = screen.query_one("#progress", ProgressPanel)
+                Path(stats_path).write_text(json.dumps({"flushes": log.flushes, "progress_repaints": progress.repaints,
+                                                        "pane_lines": len(log.lines), "progress": progress.text}))
 
-            done = threading.Event()
-            threading.Thread(target=_streamer, args=(push, total, rate, self.stats, done), daemon=True).start()
             threading.Thread(target=report, daemon=True).start()
 
     Streamed(project=project).run()
@@ -265,11 +279,9 @@ def first_frame(argv: list[str], marker: bytes, cols: int, rows: int, runs: int,
     return statistics.median(times)
 
 
-def key_latency(app: PtyApp, seconds: float, settle: bytes) -> list[float]:
+def key_latency(app: PtyApp, seconds: float) -> list[float]:
     """Alternate down/up for ``seconds``; each: time until the newly selected stage's command is drawn."""
     lat = []
-    app.wait_for(settle, timeout=60)
-    time.sleep(SETTLE_S + 1.5)  # the stream has started
     end = time.monotonic() + seconds
     keys = [(b"\x1b[B", b"train -e"), (b"\x1b[A", b"dataset_convert -d")]
     i = 0
@@ -301,23 +313,35 @@ def make_project(folder: Path) -> Path:
     return root
 
 
-def stream_phase(argv: list[str], cols: int, rows: int, total: int, rate: int, stats_path: Path,
-                 key_seconds: float, idle_s: float) -> dict:
+def stream_phase(me: list[str], argv: list[str], project: Path, cols: int, rows: int, total: int, rate: int,
+                 stats_path: Path, quiet_s: float, key_seconds: float, idle_s: float) -> dict:
+    """One app on the pty while a writer process fills a run's files: ``quiet_s`` of streaming
+    without keys (bytes to the terminal), then ``key_seconds`` of keys (latency), then the end of
+    the stream, RSS, and ``idle_s`` of idle (bytes, CPU)."""
+    run_dir = project / "runs" / RUN_ID
+    shutil.rmtree(run_dir, ignore_errors=True)
+    make_run(project)
+    writer = subprocess.Popen([*me, "writer", str(run_dir), str(total), str(rate), str(SETTLE_S)], cwd=str(ROOT))
     env = {"TAO_TUI_BENCH_STATS": str(stats_path)}
     app = PtyApp(argv, cols, rows, env)
     try:
         if app.wait_for(b"dataset_convert", timeout=60) is None:
             raise SystemExit(f"no first frame from {argv}")
-        t_stream = time.monotonic() + SETTLE_S + 0.5
-        lat = key_latency(app, key_seconds, b"dataset_convert")
-        t_keys_end = time.monotonic()
-        # streaming bytes/s over the key phase (keys add a few bytes: the command line)
-        stream_bps = app.bytes_between(t_stream + 1.0, t_keys_end) / max(0.1, t_keys_end - t_stream - 1.0)
-        deadline = time.monotonic() + total / rate * 3 + 120
+        log = run_dir / "log"
+        while not log.exists():  # the stream starts SETTLE_S after the writer
+            time.sleep(0.05)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        time.sleep(quiet_s)
+        t1 = time.monotonic()
+        stream_bps = app.bytes_between(t0, t1) / (t1 - t0)
+        lat = key_latency(app, key_seconds)
+        writer.wait(timeout=total / rate * 3 + 120)
+        deadline = time.monotonic() + 60
         while not stats_path.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1.5)
         stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+        stats.update(json.loads((run_dir / "writer.json").read_text()))
         rss = app.rss_mb()
         time.sleep(1.0)
         t0, c0 = time.monotonic(), app.cpu_s()
@@ -329,6 +353,26 @@ def stream_phase(argv: list[str], cols: int, rows: int, total: int, rate: int, s
                 "idle_cpu_pct": 100 * (c1 - c0) / (t1 - t0), **stats}
     finally:
         app.close()
+        writer.kill()
+        writer.wait()
+
+
+def first_frames(args, me: list[str], project: Path, home: Path, cols: int, rows: int) -> None:
+    # interleaved, one of each per round: the three see the same machine load
+    apps = {"bare": ([*me, "bare"], b"bare app ready", None),
+            "start": ([PY, "-m", "tao_tui.cli"], b"Projects", {"HOME": str(home)}),
+            "proj": ([PY, "-m", "tao_tui.cli", "--project", str(project)], b"dataset_convert", None)}
+    got: dict[str, list[float]] = {k: [] for k in apps}
+    for _ in range(args.runs):
+        for name, (cmd, marker, env) in apps.items():
+            got[name].append(first_frame(cmd, marker, cols, rows, 1, env))
+    bare, start, proj = (statistics.median(got[k]) for k in ("bare", "start", "proj"))
+    print(f"\n## time to first frame (median of {args.runs}, interleaved)")
+    print(f"bare Textual app (Header/Footer)  {bare * 1000:7.0f} ms  1.00x")
+    print(f"tao-tui (start screen)            {start * 1000:7.0f} ms  {start / bare:.2f}x")
+    print(f"tao-tui --project P               {proj * 1000:7.0f} ms  {proj / bare:.2f}x")
+    for name in apps:
+        print(f"  {name}: " + " ".join(f"{t * 1000:.0f}" for t in got[name]) + " ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=int, default=50_000)
     ap.add_argument("--size", default="160x48")
     ap.add_argument("--runs", type=int, default=5, help="first-frame runs per app (median)")
+    ap.add_argument("--quiet-s", type=float, default=5.0, help="seconds of streaming without keys (bytes/s)")
     ap.add_argument("--keys-s", type=float, default=15.0, help="seconds of key presses while streaming")
+    ap.add_argument("--only", choices=("first-frame", "stream"), help="run one part only")
     ap.add_argument("--idle-s", type=float, default=10.0)
     ap.add_argument("--settle-s", type=float, default=SETTLE_S,
                     help="seconds after the first frame before the stream starts (start-up work done)")
@@ -348,10 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         stats = os.environ.get("TAO_TUI_BENCH_STATS", "/dev/null")
         if kind == "bare":
             child_bare()
+        elif kind == "writer":
+            child_writer(rest[0], int(rest[1]), int(rest[2]), float(rest[3]))
         elif kind == "bare-stream":
-            child_bare_stream(int(rest[0]), int(rest[1]), stats)
+            child_bare_stream(rest[0], stats)
         elif kind == "tao-stream":
-            child_tao_stream(rest[0], int(rest[1]), int(rest[2]), stats)
+            child_tao_stream(rest[0], stats)
         return 0
     cols, rows = (int(x) for x in args.size.split("x"))
     os.environ["TAO_TUI_BENCH_SETTLE"] = str(args.settle_s)  # the children read it
@@ -363,25 +411,17 @@ def main(argv: list[str] | None = None) -> int:
         home = tmp / "home"  # no recent-projects list of the user's in the start screen
         home.mkdir()
         print(f"terminal {cols}x{rows}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        # interleaved, one of each per round: the three see the same machine load
-        apps = {"bare": ([*me, "bare"], b"bare app ready", None),
-                "start": ([PY, "-m", "tao_tui.cli"], b"Projects", {"HOME": str(home)}),
-                "proj": ([PY, "-m", "tao_tui.cli", "--project", str(project)], b"dataset_convert", None)}
-        got: dict[str, list[float]] = {k: [] for k in apps}
-        for _ in range(args.runs):
-            for name, (cmd, marker, env) in apps.items():
-                got[name].append(first_frame(cmd, marker, cols, rows, 1, env))
-        bare, start, proj = (statistics.median(got[k]) for k in ("bare", "start", "proj"))
-        print(f"\n## time to first frame (median of {args.runs}, interleaved)")
-        print(f"bare Textual app (Header/Footer)  {bare * 1000:7.0f} ms  1.00x")
-        print(f"tao-tui (start screen)            {start * 1000:7.0f} ms  {start / bare:.2f}x")
-        print(f"tao-tui --project P               {proj * 1000:7.0f} ms  {proj / bare:.2f}x")
-
-        base = stream_phase([*me, "bare-stream", str(args.lines), str(args.rate)], cols, rows, args.lines,
-                            args.rate, tmp / "bare.json", args.keys_s, args.idle_s)
-        ours = stream_phase([*me, "tao-stream", str(project), str(args.lines), str(args.rate)], cols, rows,
-                            args.lines, args.rate, tmp / "tao.json", args.keys_s, args.idle_s)
-        print(f"\n## streaming {args.lines:,} lines at {args.rate:,} lines/s, then idle")
+        if args.only != "stream":
+            first_frames(args, me, project, home, cols, rows)
+        if args.only == "first-frame":
+            return 0
+        # the baseline reads the same kind of run log, from a project of its own
+        other = make_project(tmp / "bare")
+        base = stream_phase(me, [*me, "bare-stream", str(other / "runs" / RUN_ID)], other, cols, rows, args.lines,
+                            args.rate, tmp / "bare.json", args.quiet_s, args.keys_s, args.idle_s)
+        ours = stream_phase(me, [*me, "tao-stream", str(project)], project, cols, rows,
+                            args.lines, args.rate, tmp / "tao.json", args.quiet_s, args.keys_s, args.idle_s)
+        print(f"\n## streaming {args.lines:,} lines at {args.rate:,} lines/s (a writer process fills the run's files), then idle")
         print(f"{'':26}{'bare Log app':>14}{'tao-tui':>12}{'ratio':>8}")
         for key, label, fmt in [("p50_ms", "key latency p50 (ms)", "{:.1f}"), ("p99_ms", "key latency p99 (ms)", "{:.1f}"),
                                 ("stream_Bps", "to terminal streaming B/s", "{:,.0f}"),
@@ -394,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
               f"stream took bare {base.get('stream_s', float('nan')):.1f} s, tao-tui {ours.get('stream_s', float('nan')):.1f} s "
               f"for {ours.get('sent', 0):,} lines")
         print(f"tao-tui log pane: {ours.get('flushes')} batches drawn, {ours.get('pane_lines')} lines held; "
-              f"progress panel repaints {ours.get('progress_repaints')}")
+              f"progress panel repaints {ours.get('progress_repaints')}; last progress line: {ours.get('progress')}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

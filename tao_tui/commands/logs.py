@@ -54,14 +54,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     except AlreadyAttached:
         pass
-    # another process writes the log: tail the file (byte offsets) until the result is recorded
+    tail_until_result(log_path.parent, pos, show)
+    return 0
+
+
+def tail_until_result(run_dir, pos: int, show) -> None:
+    """Another process follows the run and writes its log: show the log's complete lines from
+    byte ``pos`` (``show(bytes)``) until result.json is recorded, then the rest."""
+    log_path, result = run_dir / "log", run_dir / "result.json"
     while True:
         done = result.exists()
         pos = _print_complete(log_path, pos, show)
         sys.stdout.flush()
         if done:
             _print_complete(log_path, pos, show, final=True)
-            return 0
+            return
         time.sleep(0.5)
 
 

@@ -30,7 +30,7 @@ def _show_pull(p) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tao_tui.project import Project
-    from tao_tui.runtime.runner import StageRunner, check_image, preflight_gate, read_key
+    from tao_tui.runtime.runner import AlreadyAttached, StageRunner, check_image, preflight_gate, read_key
     from tao_tui.workflow.create import image_for
 
     project = Project.load(args.project)
@@ -75,7 +75,21 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(line + "\n" for line in lines))
             sys.stdout.flush()
 
-    code = runner.attach(run_id, sink)
+    try:
+        code = runner.attach(run_id, sink)
+    except AlreadyAttached:  # e.g. the wizard's follower process: show its log until the result
+        from tao_tui.commands.logs import tail_until_result
+        from tao_tui.runtime.runner import strip_ts
+
+        def show(data: bytes) -> None:
+            if not args.quiet:
+                lines = data.decode("utf-8", "replace").split("\n")[:-1]
+                sys.stdout.write("".join(strip_ts(x) + "\n" for x in lines))
+
+        run_dir = project.run_dir(run_id)
+        tail_until_result(run_dir, 0, show)
+        code = None
+        runner.project = Project.load(project.root)
     st = runner.project.stages[args.stage]
     print(f"{args.stage}: {st.status}" + (f" ({st.message})" if st.message else ""), file=sys.stderr)
     return 0 if st.status == "done" else (code or 1)

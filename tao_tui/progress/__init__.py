@@ -37,10 +37,43 @@ classification evaluate), ``nemo`` (conversational networks), ``metrics`` (named
 source per rule); ``parser`` ties them together and ``state`` is the one fold.
 """
 
-from tao_tui.progress.error_rules import ERROR_RULES, ErrorRule, match_error
-from tao_tui.progress.events import KINDS, ProgressEvent, format_event, parse_duration
-from tao_tui.progress.parser import ProgressParser, parse_file, parse_lines, stamp
-from tao_tui.progress.state import ProgressState
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+# name -> the module that defines it. Imported on first use (PEP 562): the wizard's first frame
+# needs ProgressState only, not the parser and its compiled patterns (~20 ms).
+_WHERE = {
+    "ERROR_RULES": "error_rules",
+    "ErrorRule": "error_rules",
+    "match_error": "error_rules",
+    "KINDS": "events",
+    "ProgressEvent": "events",
+    "format_event": "events",
+    "parse_duration": "events",
+    "ProgressParser": "parser",
+    "parse_file": "parser",
+    "parse_lines": "parser",
+    "stamp": "parser",
+    "ProgressState": "state",
+}
+
+if TYPE_CHECKING:
+    from tao_tui.progress.error_rules import ERROR_RULES, ErrorRule, match_error
+    from tao_tui.progress.events import KINDS, ProgressEvent, format_event, parse_duration
+    from tao_tui.progress.parser import ProgressParser, parse_file, parse_lines, stamp
+    from tao_tui.progress.state import ProgressState
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tao_tui.progress' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"tao_tui.progress.{module}"), name)
+    globals()[name] = value  # the next look-up is a plain global
+    return value
 
 __all__ = [
     "ERROR_RULES",

@@ -27,6 +27,7 @@ from tao_tui.errors import TaoTuiError, UserError
 from tao_tui.progress import ProgressEvent, ProgressParser
 from tao_tui.project import Project, atomic_write, atomic_write_json, fault_point, run_stage
 from tao_tui.runtime.errors import ContainerGone
+from tao_tui.runtime.tail import strip_ts, tail_lines  # noqa: F401 - re-exported (logs, the wizard)
 from tao_tui.workflow.commands import StageCommand, build_command
 from tao_tui.workflow.create import render_specs
 from tao_tui.workflow.stages import Pipeline
@@ -767,35 +768,3 @@ class StatusTail:
         for line in self.lines():
             events.extend(parser.feed_status_line(line))
         return events
-
-
-def strip_ts(raw: str) -> str:
-    """'2026-11-28T02:12:15.832199016Z text\\n' -> 'text'."""
-    line = raw.rstrip("\n")
-    if len(line) > 20 and line[4] == "-" and line[10] == "T":
-        sp = line.find(" ")
-        if sp != -1:
-            return line[sp + 1 :]
-    return line
-
-
-def tail_lines(path: Path, n: int = 2000, block: int = 1 << 18) -> list[str]:
-    """The last ``n`` lines of a run log, without their timestamps; reads only the file's end."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, 2)
-            size = fh.tell()
-            data = b""
-            while size > 0 and data.count(b"\n") <= n:
-                start = max(0, size - block)
-                fh.seek(start)
-                data = fh.read(size - start) + data
-                size = start
-    except OSError:
-        return []
-    lines = data.decode("utf-8", errors="replace").split("\n")  # \n only: \r, \f, U+2028 stay in a line
-    if lines and lines[-1] == "":
-        lines.pop()
-    if size > 0:
-        lines = lines[1:]  # the first line may be cut
-    return [strip_ts(x) for x in lines[-n:]]

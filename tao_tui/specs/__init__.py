@@ -11,11 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tao_tui.errors import SpecParseError, UserError
-from tao_tui.specs.prototxt import PtDocument, parse_prototxt
-from tao_tui.specs.yamlspec import JsonDoc, ListDoc, YamlDoc, looks_like_list
+
+if TYPE_CHECKING:
+    from tao_tui.specs.prototxt import PtDocument, parse_prototxt
+    from tao_tui.specs.yamlspec import JsonDoc, ListDoc, YamlDoc
+
+# the parsers load on first use (PEP 562): tao_tui.specs.netdef, which the wizard's first frame
+# needs, does not need them (~15 ms)
+_WHERE = {"PtDocument": "prototxt", "parse_prototxt": "prototxt", "JsonDoc": "yamlspec",
+          "ListDoc": "yamlspec", "YamlDoc": "yamlspec"}
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tao_tui.specs' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"tao_tui.specs.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 @runtime_checkable
@@ -49,6 +67,9 @@ FORMATS = ("prototxt", "yaml", "json", "list", "txt")
 
 def parse_spec(text: str, fmt: str, name: str = "<spec>") -> SpecDoc:
     """A document from text. ``txt`` = protobuf text, or a plain list when the text is one entry per line."""
+    from tao_tui.specs.prototxt import parse_prototxt
+    from tao_tui.specs.yamlspec import JsonDoc, ListDoc, YamlDoc, looks_like_list
+
     if fmt == "prototxt":
         return parse_prototxt(text, name)
     if fmt in ("yaml", "yml"):

@@ -52,8 +52,14 @@ async def test_wizard_reattaches_to_a_stage_started_before_it(tmp_path, monkeypa
             await pilot.pause(0.1)
             if Project.load(root).stages["dataset_convert"].status != "running":
                 break
-        await pilot.pause(0.5)
-        shown = "\n".join(str(line) for line in app.screen.query_one("#log").lines)
+        def shown() -> str:
+            return "\n".join(str(line) for line in app.screen.query_one("#log").lines)
+
+        for _ in range(50):  # the watcher reads the run's files ≤ 2 times a second, the pane draws ≤ 2
+            if "Tfrecords generation complete." in shown():
+                break
+            await pilot.pause(0.1)
+        shown = shown()
     assert Project.load(root).stages["dataset_convert"].status == "done"
     assert "Tfrecords generation complete." in shown
     _assert_whole_log((root / "runs" / run_id / "log").read_text().splitlines())

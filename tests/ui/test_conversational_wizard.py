@@ -42,6 +42,7 @@ async def test_download_step_then_stages_and_parameters(tmp_path, monkeypatch):
         assert await _until(pilot, lambda: stages.option_count > 1)
         ids = [stages.get_option_at_index(i).id for i in range(stages.option_count)]
         assert ids[:3] == ["download_specs", "dataset_convert", "train"] and "export" in ids
+        assert await _until(pilot, lambda: screen.query("#params"))  # mounted after the first frame
         tree = screen.query_one("#params")
         assert await _until(
             pilot, lambda: tree.loaded and any(r.path == "trainer.max_epochs" for r in tree.rows)

@@ -39,6 +39,10 @@ def project() -> Path:
 async def _params(pilot):
     screen = pilot.app.screen
     screen.query_one("#tabs").active = "tab-params"
+    for _ in range(200):  # the tree is mounted after the first frame
+        if screen.query("#params"):
+            break
+        await pilot.pause(0.05)
     tree = screen.query_one("#params")
     for _ in range(200):
         if tree.loaded:

@@ -46,6 +46,7 @@ async def _wait(pilot, cond, what: str, timeout: float = 10.0):
 async def _open_params(pilot) -> ParamTree:
     screen = pilot.app.screen
     screen.query_one("#tabs").active = "tab-params"
+    await _wait(pilot, lambda: screen.query("#params"), "the parameters tree (mounted after the first frame)")
     tree = screen.query_one("#params", ParamTree)
     await _wait(pilot, lambda: tree.loaded, "the parameters to load")
     tree.query_one("#param-table").focus()

@@ -11,6 +11,7 @@ import os
 import shlex
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -22,13 +23,14 @@ from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPan
 from tao_tui.errors import TaoTuiError
 from tao_tui.project import Project, run_stage
 from tao_tui.ui.messages import GpuChanged, StageFinished, StageStarted, WorkerError
-from tao_tui.ui.palette import ProjectCommands
 from tao_tui.ui.widgets.curves import Curves
 from tao_tui.ui.widgets.gpu_panel import GpuPanel
-from tao_tui.ui.widgets.log_pane import LogPane
-from tao_tui.ui.widgets.param_tree import ParamTree
+from tao_tui.ui.widgets.log_pane import FLUSH_S, LogPane
 from tao_tui.ui.widgets.progress_panel import ProgressPanel
 from tao_tui.ui.widgets.stage_list import StageList
+
+if TYPE_CHECKING:
+    from tao_tui.ui.widgets.param_tree import ParamTree
 
 # plain-width marks (emoji are two cells wide in some terminals and none in others)
 STATE_MARK = {"editable": "✎ edit", "changed": "✎ yours", "unlocked": "UNLOCKED", "locked": "[dim]locked[/]"}
@@ -36,8 +38,16 @@ GPU_EVERY_S = 2.0
 LOG_KEYS = "{state}  [dim]f follow · / search · w wrap · o pager · S save[/]"
 
 
+def _project_commands():
+    """The command palette's provider, imported when the palette opens (textual.command costs
+    ~20 ms of the first frame otherwise)."""
+    from tao_tui.ui.palette import ProjectCommands
+
+    return ProjectCommands
+
+
 class ProjectScreen(Screen):
-    COMMANDS = {ProjectCommands}
+    COMMANDS = {_project_commands}
     BINDINGS = [
         Binding("r", "run", "run"),
         Binding("s", "stop", "stop"),
@@ -72,8 +82,15 @@ class ProjectScreen(Screen):
         self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
         self._shown_run: str | None = None  # the run whose log the log pane shows
         self._starting: set[str] = set()  # stages whose start is in flight (a second r waits for it)
-        self._sink_lock = threading.Lock()  # followers' sinks vs reading a run back from disk
-        # set when the wizard goes: followers return at once, containers keep running
+        # runs are followed by follower processes (tao_tui.runtime.follower); one watcher thread
+        # reads what they write. Under _sink_lock: the shown run's reader, the live runs, the watcher
+        self._sink_lock = threading.Lock()
+        self._tail = None  # RunTail of the shown run
+        self._live: dict[str, tuple[str, object]] = {}  # run id -> (stage, follower Popen or None)
+        self._intro: dict[str, list[str]] = {}  # run id -> lines shown above its log (command, warnings)
+        self._watching = False
+        self._watch_wake = threading.Event()
+        # set when the wizard goes: the watcher and the GPU reader end; followers and containers go on
         self._leaving = threading.Event()
 
     # ------------------------------------------------------------------ layout
@@ -94,7 +111,8 @@ class ProjectScreen(Screen):
                     with TabPane("2 Curves", id="tab-curves"):
                         yield Curves(id="curves")
                     with TabPane("3 Parameters", id="tab-params"):
-                        yield ParamTree(self.root, id="params", autoload=False)
+                        # the tree (and the spec stack it imports) is mounted after the first frame
+                        yield Static("[dim]loading the parameters…[/]", id="params-loading")
         yield Footer()
 
     DEFAULT_CSS = """
@@ -127,7 +145,20 @@ class ProjectScreen(Screen):
     def _after_first_frame(self) -> None:
         self.reattach()
         self.watch_gpus()
-        self.load_params()
+        self._mount_params()
+
+    def _mount_params(self) -> None:
+        """The Parameters tree, once its tab pane is in the DOM (then its values load, off the UI
+        thread)."""
+        from tao_tui.ui.widgets.param_tree import ParamTree
+
+        pane = self.query_one("#tab-params", TabPane)
+        if not pane.is_attached:  # TabbedContent moves its panes in when it mounts
+            self.call_after_refresh(self._mount_params)
+            return
+        self.query_one("#params-loading").remove()
+        pane.mount(ParamTree(self.root, id="params", autoload=False))
+        self.call_after_refresh(self.load_params)
 
     def log_state_changed(self, text: str) -> None:
         """The log pane's state line: following/paused, wrap, search and its match count."""
@@ -204,33 +235,25 @@ class ProjectScreen(Screen):
             self.show_run(run_id)
 
     def show_run(self, run_id: str) -> None:
-        """Show run ``run_id``: the tail of its log and its progress (events.jsonl) from disk,
-        its recorded result if it has ended; live lines and events follow."""
-        self.load_run(run_id)
+        """Show run ``run_id``: the tail of its log and its progress (events.jsonl) from disk, its
+        recorded result once it has ended; while it runs, new lines and events follow (the watcher
+        reads them as the run's follower writes them). A run that has no result yet gets a
+        follower if it has none (started from another shell, or before an SSH drop)."""
+        from tao_tui.runtime.tail import RunTail
 
-    @work(thread=True, exclusive=True, group="show-run")
-    def load_run(self, run_id: str) -> None:
-        """The tail of the log and the events are read under the sinks' lock: every line a
-        follower has handed over is on disk by then (it writes before it hands over), every later
-        one comes through the sink after; nothing is lost between the two."""
-        import json
-
-        from tao_tui.results import read_events
-        from tao_tui.runtime.runner import tail_lines
-
-        run_dir = Project.load(self.root).run_dir(run_id)
-        stage = run_stage(run_id) or ""
-        try:
-            result = json.loads((run_dir / "result.json").read_text(encoding="utf-8")).get("status")
-        except (OSError, ValueError):
-            result = None
-        state = f" ({result})" if result else " (running)" if self._run_is_live(stage, run_id) else ""
+        run_dir = self.project.run_dir(run_id)
         with self._sink_lock:
             self._shown_run = run_id
-            lines = tail_lines(run_dir / "log")
-            events = read_events(run_dir / "events.jsonl")
-            self.query_one("#log", LogPane).buffer.replace([f"── {stage} run {run_id}{state} ──", *lines])
-            self.query_one("#progress", ProgressPanel).replace(events, result)
+            self._tail = RunTail(run_dir, keep=self.query_one("#log", LogPane).max_lines)
+        if run_id not in self._live and not (run_dir / "result.json").exists() and (run_dir / "run.json").exists():
+            self._follow(run_stage(run_id) or run_id, run_id)
+        self._ensure_watcher()
+
+    def _show_nothing(self) -> None:
+        """The log pane is about to show something that is not a run (a diff, a start)."""
+        with self._sink_lock:
+            self._shown_run = None
+            self._tail = None
 
     def _run_is_live(self, stage: str, run_id: str) -> bool:
         st = self.project.stages.get(stage)
@@ -293,7 +316,7 @@ class ProjectScreen(Screen):
         """Start ``stage``; ``skip_checks`` and ``fresh`` are the CLI's --skip-checks and --fresh
         (``fresh`` None: ask when results/<stage> holds an earlier run)."""
         self._starting.add(stage)
-        self._shown_run = None
+        self._show_nothing()
         self.query_one("#log", LogPane).show_lines([f"── starting {stage} ──"])
         self.query_one("#progress", ProgressPanel).reset()
         self.query_one("#tabs", TabbedContent).active = "tab-log"
@@ -373,7 +396,7 @@ class ProjectScreen(Screen):
         net = load_network(self.project.network, version=self.project.tao_version)
         spec = net.stage(stage).spec if stage else None
         log = self.query_one("#log", LogPane)
-        self._shown_run = None
+        self._show_nothing()
         self.query_one("#tabs", TabbedContent).active = "tab-log"
         if not spec:
             log.show_lines([f"{stage} has no spec file: it runs on the flags shown above."])
@@ -560,19 +583,103 @@ class ProjectScreen(Screen):
             self.notify(f"{stage} has not run yet", timeout=4)
 
     # ------------------------------------------------------------------ workers
-    def _sink(self, run_id: str):
-        """Where a worker puts a run's lines and events: on screen only while that run is shown."""
+    def _follow(self, stage: str, run_id: str) -> None:
+        """Have a follower process record run ``run_id`` (it exits at once when another process
+        already follows it); the watcher tells when the run ends."""
+        from tao_tui.runtime.follower import spawn
+
+        run_dir = self.project.run_dir(run_id)
+        try:
+            proc = spawn(self.root, run_dir)
+        except OSError as err:
+            proc = None
+            self.post_message(WorkerError(
+                f"could not start the follower of {stage} run {run_id} ({err.strerror or err}); the stage runs on: "
+                f"`tao-tui logs -f {shlex.quote(stage)} --project {shlex.quote(str(self.root))}` follows it"))
+        with self._sink_lock:
+            self._live[run_id] = (stage, proc)
+        self._ensure_watcher()
+
+    def _ensure_watcher(self) -> None:
+        with self._sink_lock:
+            if self._watching:
+                self._watch_wake.set()
+                return
+            self._watching = True
+        self.watch_runs()
+
+    @work(thread=True, group="watch")
+    def watch_runs(self) -> None:
+        """One thread reads what the followers write, at most every ``FLUSH_S``: the shown run's
+        new lines and events (to the log pane and the progress panel) and the end of every live
+        run (result.json). It ends when no run is live and the shown run has ended."""
+        from tao_tui.runtime.follower import last_error
+
+        while not self._leaving.is_set():
+            self._watch_wake.clear()
+            with self._sink_lock:
+                tail, live = self._tail, dict(self._live)
+            if tail is not None and not tail.ended:
+                batch = tail.poll()
+                self._deliver(tail, batch)
+            for run_id, (stage, proc) in live.items():
+                run_dir = self.project.run_dir(run_id)
+                if (run_dir / "result.json").exists():
+                    with self._sink_lock:
+                        self._live.pop(run_id, None)
+                    if tail is not None and tail.run_id == run_id and not tail.ended:
+                        self._deliver(tail, tail.poll())  # its last lines before its end
+                    self._finished(stage, run_id)
+                elif proc is not None and proc.poll() is not None:
+                    if proc.returncode == 0:  # another process follows it: watch for its result
+                        with self._sink_lock:
+                            self._live[run_id] = (stage, None)
+                        continue
+                    with self._sink_lock:
+                        self._live.pop(run_id, None)
+                    why = last_error(run_dir) or f"the follower exited with code {proc.returncode}"
+                    self.post_message(WorkerError(
+                        f"{stage} run {run_id}: no longer followed: {why}\n"
+                        f"The container runs on; `tao-tui logs -f {shlex.quote(stage)} --project "
+                        f"{shlex.quote(str(self.root))}` follows it again (or select the stage here)"))
+            with self._sink_lock:
+                if not self._live and (self._tail is None or (self._tail is tail and tail.ended)):
+                    self._watching = False
+                    return
+            self._watch_wake.wait(FLUSH_S)
+        with self._sink_lock:
+            self._watching = False
+
+    def _deliver(self, tail, batch) -> None:
+        """A poll of the shown run, to the log pane and the progress panel (worker thread)."""
         log = self.query_one("#log", LogPane)
         progress = self.query_one("#progress", ProgressPanel)
+        with self._sink_lock:
+            if self._tail is not tail:
+                return  # another run is shown now
+            if batch.first:
+                stage = run_stage(tail.run_id) or ""
+                state = f" ({batch.result})" if batch.result else " (running)" if tail.run_id in self._live else ""
+                intro = self._intro.pop(tail.run_id, [])
+                log.buffer.replace([f"── {stage} run {tail.run_id}{state} ──", *intro, *batch.lines])
+                progress.replace(batch.events, batch.result)
+                return
+            log.buffer.extend(batch.lines, skipped=batch.skipped)
+            if batch.events_reset:
+                progress.replace(batch.events, batch.result)
+            elif batch.events:
+                progress.push(batch.events)
 
-        def sink(lines, events):
-            with self._sink_lock:
-                if self._shown_run == run_id:
-                    log.buffer.extend(lines)
-                    if events:
-                        progress.push(events)
+    def _finished(self, stage: str, run_id: str) -> None:
+        """Run ``run_id`` has its result.json: say how it ended (worker thread)."""
+        import json
 
-        return sink
+        try:
+            data = json.loads((self.project.run_dir(run_id) / "result.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        self.post_message(StageFinished(stage, run_id, str(data.get("status") or "ended"), data.get("message")))
 
     @work(thread=True, group="runs")
     def run_stage(self, stage: str, key: str | None, skip_checks: bool = False, fresh: bool | None = None) -> None:
@@ -599,47 +706,34 @@ class ProjectScreen(Screen):
                 record = runner.start(stage, key, fresh=bool(fresh))
             finally:
                 self._starting.discard(stage)  # set.discard: atomic under the GIL
-            self._shown_run = record.run_id
-            self.query_one("#log", LogPane).buffer.extend(
-                [f"$ {record.command}", *(line for w in warnings for line in str(w).splitlines())])
+            self._intro[record.run_id] = [f"$ {record.command}",
+                                          *(line for w in warnings for line in str(w).splitlines())]
+            self._follow(stage, record.run_id)
             self.post_message(StageStarted(stage, record.run_id, record.command))
-            if runner.attach(record.run_id, self._sink(record.run_id), stop=self._leaving) is None:
-                return  # the wizard is closing; the stage runs on
-            st = runner.project.stages[stage]
-            self.post_message(StageFinished(stage, record.run_id, st.status, st.message))
+            self.app.call_from_thread(self.show_run, record.run_id)
         except StageAlreadyRunning as err:
             self.app.call_from_thread(self._already_running, err.stage, err.run_id)
         except TaoTuiError as err:
             self.post_message(WorkerError(str(err)))
 
-    @work(thread=True, group="runs")
     def reattach(self) -> None:
-        """After an SSH drop: find this project's containers and follow them on; with none, show
-        the selected stage's latest run."""
-        from tao_tui.runtime.runner import AlreadyAttached, StageRunner
+        """After an SSH drop or a restart: every run of this project that has no result yet gets a
+        follower (one that already has one keeps it) and the latest is shown; with none, the
+        selected stage's latest run. Reads the project folder only: no engine at start-up."""
+        from tao_tui.runtime.tail import open_runs
 
-        try:
-            runner = StageRunner(Project.load(self.root))
-            runs = runner.unfinished()
-        except TaoTuiError:
-            runs = []  # no engine now: nothing to re-attach; `r` explains what is wrong
+        runs = open_runs(self.project.runs_dir)
         if not runs:
-            self.app.call_from_thread(self._show_selected_run)
+            self._show_selected_run()
             return
         for run_id in runs:
             stage = run_stage(run_id) or run_id
+            self._follow(stage, run_id)
             self.post_message(StageStarted(stage, run_id, "re-attached"))
-            self.app.call_from_thread(self._select_stage, stage)
-            self.app.call_from_thread(self.show_run, run_id)
-            try:
-                if runner.attach(run_id, self._sink(run_id), stop=self._leaving) is None:
-                    return
-                st = runner.project.stages[stage]
-                self.post_message(StageFinished(stage, run_id, st.status, st.message))
-            except AlreadyAttached:
-                self.post_message(WorkerError(f"run {run_id} is followed by another tao-tui process"))
-            except TaoTuiError as err:
-                self.post_message(WorkerError(str(err)))
+        stage = run_stage(runs[-1]) or runs[-1]
+        self._select_stage(stage)
+        if self._shown_run != runs[-1]:
+            self.show_run(runs[-1])
 
     def _show_selected_run(self) -> None:
         stage = self.current_stage()
@@ -715,11 +809,15 @@ class ProjectScreen(Screen):
     # (the tree, its editor, unlock and diff live in tao_tui/ui/widgets/param_tree.py)
     def load_params(self) -> None:
         """(Re)load the Parameters tab off the UI thread."""
+        from tao_tui.ui.widgets.param_tree import ParamTree
+
         self.query_one("#params", ParamTree).load()
 
     def action_edit(self) -> None:
         """`e` anywhere: the Parameters tab, editing the selected value."""
         self.query_one("#tabs", TabbedContent).active = "tab-params"
+        from tao_tui.ui.widgets.param_tree import ParamTree
+
         tree = self.query_one("#params", ParamTree)
         tree.query_one("#param-table").focus()
         if tree.loaded:

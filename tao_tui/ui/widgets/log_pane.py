@@ -61,13 +61,17 @@ class LineBuffer:
         self._signalled = False
         self.reset = False  # the next flush clears the pane first (set by ``replace``)
 
-    def extend(self, lines: list[str]) -> None:
-        if not lines:
+    def extend(self, lines: list[str], skipped: int = 0) -> None:
+        """Add ``lines`` (any thread); ``skipped``: lines before them that were left out (counted
+        as dropped: the pane says how many)."""
+        if not lines and not skipped:
             return
         with self._lock:
             overflow = len(self._lines) + len(lines) - (self._lines.maxlen or 0)
             if overflow > 0:
                 self.dropped += overflow
+            if skipped:
+                self.dropped += skipped
             self._lines.extend(lines)
             wake = not self._signalled
             self._signalled = True
@@ -190,7 +194,7 @@ class LogPane(ScrollView, can_focus=True):
     def write_lines(self, lines: list[str]) -> None:
         """Append ``lines`` (on the UI thread), trim to ``max_lines``, keep following."""
         new = [clean(x) for x in lines]
-        widths = [cell_len(x) for x in new]
+        widths = [len(x) if x.isascii() else cell_len(x) for x in new]  # ASCII: one cell a character
         first = len(self._lines)
         self._lines.extend(new)
         self._widths.extend(widths)

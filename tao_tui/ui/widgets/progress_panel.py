@@ -141,9 +141,13 @@ class ProgressPanel(Horizontal):
         self.repaint()
 
     def push(self, events: list[ProgressEvent]) -> None:
-        """Called from the worker thread with a batch of events."""
+        """Called from the worker thread with a batch of events: folded here, in that thread (a
+        fast log's thousands of events a second never hold up the UI thread); the UI thread only
+        repaints, and hands the batch to the listeners."""
         with self._lock:
             wake = not self._pending and self._restart is None
+            if self._restart is None:
+                self.state.apply_all(events)
             self._pending.extend(events)
         if wake and self._loop is not None:
             try:
@@ -157,13 +161,17 @@ class ProgressPanel(Horizontal):
 
     def _apply(self) -> None:
         self._timer = None
-        with self._lock:
+        with self._lock:  # one critical section: a push from the worker lands in the new state
             restart, self._restart = self._restart, None
             events, self._pending = self._pending, []
+            if restart is not None:
+                history, self.result = restart
+                self.state = ProgressState().apply_all(history).apply_all(events)
+                self.pace = Pace()
+                events = [*history, *events]
         if restart is not None:
-            self.reset(*restart)
-        with self._lock:
-            self.state.apply_all(events)
+            for listener in self.listeners:
+                listener(None, self.state)  # None: start over
         self.pace.add(self.state.fraction, time.monotonic())
         if events:
             for listener in self.listeners:

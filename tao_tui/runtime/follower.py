@@ -1,0 +1,81 @@
+"""A run's follower as a process of its own: ``python -m tao_tui.runtime.follower PROJECT RUN_ID``.
+
+The wizard starts one per running stage (:func:`spawn`) and reads what it writes (the run log,
+events.jsonl, result.json: :mod:`tao_tui.runtime.tail`). Why a process and not a thread of the
+wizard: parsing a fast log holds Python's GIL, and the wizard's keys waited for it (bench/bench_tui.py);
+and in its own session the follower outlives the wizard and the SSH connection, so the run's log
+and result are recorded even while nobody watches.
+
+It does what ``tao-tui logs -f`` does when nobody follows (:meth:`StageRunner.attach`), quietly;
+when another process already follows the run it exits 0 at once. Its own errors go to
+``runs/<id>/follower.log`` (never the key: the follower does not have it).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+LOG_NAME = "follower.log"
+
+
+def spawn(root: Path, run_dir: Path) -> subprocess.Popen:
+    """Start the follower of the run in ``run_dir`` (project ``root``) in a new session (a hang-up
+    of the terminal does not reach it). Returns the process; the caller reaps it (``poll``).
+    Raises OSError when the process cannot be started."""
+    with open(run_dir / LOG_NAME, "ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tao_tui.runtime.follower", str(root), run_dir.name],
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=err,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def last_error(run_dir: Path) -> str | None:
+    """The follower's last ``error:`` line (what stopped it), or None."""
+    try:
+        lines = (run_dir / LOG_NAME).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if line.startswith("error: "):
+            return line[len("error: "):]
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Follow one run to its end and record it. Exit 0: recorded, or another process follows it;
+    1/2: the error (a user or an environment problem) is the last ``error:`` line on stderr."""
+    from tao_tui.errors import TaoTuiError, from_os_error
+    from tao_tui.project import Project
+    from tao_tui.runtime.runner import AlreadyAttached, StageRunner
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m tao_tui.runtime.follower PROJECT RUN_ID", file=sys.stderr)
+        return 2
+    root, run_id = args
+    try:
+        StageRunner(Project.load(root)).attach(run_id)
+        return 0
+    except AlreadyAttached:
+        return 0
+    except TaoTuiError as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return err.exit_code
+    except OSError as err:
+        wrapped = from_os_error(err)
+        print(f"error: {wrapped}", file=sys.stderr, flush=True)
+        return wrapped.exit_code
+    except Exception as err:  # noqa: BLE001 - said as a bug in one line, never a traceback
+        print(f"error: internal error in tao-tui's follower ({type(err).__name__}: {err}); "
+              "`tao-tui logs -f` follows the run instead", file=sys.stderr, flush=True)
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

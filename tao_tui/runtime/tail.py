@@ -1,0 +1,203 @@
+"""Reading a run as its follower writes it: the new lines of ``runs/<id>/log``, the new events of
+``events.jsonl`` and whether ``result.json`` exists. Plain files, no engine.
+
+The wizard does not follow containers itself: a follower process (:mod:`tao_tui.runtime.follower`)
+does, and the wizard reads what it wrote. Whatever the line rate, one :meth:`RunTail.poll` costs a
+bounded amount: it decodes at most ``keep`` new log lines (older ones in the same read are counted,
+not decoded) and only complete lines (a line still being written waits for the next poll).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tao_tui.progress import ProgressEvent
+
+
+def strip_ts(raw: str) -> str:
+    """'2026-11-28T02:12:15.832199016Z text\\n' -> 'text' (a run log line without the engine's
+    RFC3339Nano timestamp; a line without one is returned as it is)."""
+    line = raw.rstrip("\n")
+    if len(line) > 20 and line[4] == "-" and line[10] == "T":
+        sp = line.find(" ")
+        if sp != -1:
+            return line[sp + 1 :]
+    return line
+
+
+def tail_lines(path: Path, n: int = 2000, block: int = 1 << 18, *, upto: int | None = None) -> list[str]:
+    """The last ``n`` lines of a run log, without their timestamps; reads only the file's end.
+    ``upto``: look only at the first ``upto`` bytes, and only at their complete lines (a line
+    still being written is left for the next read)."""
+    try:
+        with path.open("rb") as fh:
+            if upto is None:
+                fh.seek(0, 2)
+                size = fh.tell()
+            else:
+                size = upto
+            data = b""
+            while size > 0 and data.count(b"\n") <= n:
+                start = max(0, size - block)
+                fh.seek(start)
+                data = fh.read(size - start) + data
+                size = start
+    except OSError:
+        return []
+    if upto is not None:
+        data = data[: data.rfind(b"\n") + 1]
+    lines = data.decode("utf-8", errors="replace").split("\n")  # \n only: \r, \f, U+2028 stay in a line
+    if lines and lines[-1] == "":
+        lines.pop()
+    if size > 0:
+        lines = lines[1:]  # the first line may be cut
+    return [strip_ts(x) for x in lines[-n:]]
+
+
+@dataclass
+class TailBatch:
+    """What a poll found. ``lines``: new log lines (engine timestamps removed), oldest first;
+    ``skipped``: new lines left out (more than ``keep`` arrived since the last poll; all are in the
+    log on disk). ``events``: new events; when ``events_reset`` is true they are *all* the run's
+    events (the follower rewrote events.jsonl after a re-attach: start the fold over).
+    ``result``: the run's recorded status (``done``, ``failed``, ``stopped``, ``lost``) once
+    result.json exists, else None. ``first``: this is the run's history (the first poll)."""
+
+    lines: list[str] = field(default_factory=list)
+    skipped: int = 0
+    events: list[ProgressEvent] = field(default_factory=list)
+    events_reset: bool = False
+    result: str | None = None
+    first: bool = False
+
+
+class RunTail:
+    """Incremental reader of one run folder (``runs/<run id>``). Not thread-safe: one reader."""
+
+    def __init__(self, run_dir: Path, *, keep: int = 5_000):
+        self.run_dir = Path(run_dir)
+        self.run_id = self.run_dir.name
+        self.keep = keep
+        self._log_pos: int | None = None  # None: nothing read yet (the first poll reads the tail)
+        self._ev_pos = 0
+        self._ev_ino: int | None = None
+        self.result: str | None = None
+
+    # ------------------------------------------------------------------ one poll
+    def poll(self) -> TailBatch:
+        """New lines and events since the last poll (the first: the last ``keep`` lines and every
+        event). Never raises for a missing or unreadable file (that part is empty)."""
+        batch = TailBatch(first=self._log_pos is None)
+        # result first: when it exists, every line and event before it is on disk already
+        result = self._read_result()
+        self._read_log(batch)
+        self._read_events(batch)
+        if result is not None:
+            self.result = result
+        batch.result = self.result
+        return batch
+
+    @property
+    def ended(self) -> bool:
+        return self.result is not None
+
+    def _read_result(self) -> str | None:
+        try:
+            data = json.loads((self.run_dir / "result.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        status = data.get("status") if isinstance(data, dict) else None
+        return str(status) if status else "ended"
+
+    def _read_log(self, batch: TailBatch) -> None:
+        path = self.run_dir / "log"
+        if self._log_pos is None:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0
+            # the history: only the file's end is read, up to the last complete line
+            batch.lines = tail_lines(path, self.keep, upto=size) if size else []
+            self._log_pos = _complete_end(path, size)
+            return
+        try:
+            with path.open("rb") as fh:
+                fh.seek(self._log_pos)
+                data = fh.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        if not end:
+            return
+        self._log_pos += end
+        total = data.count(b"\n", 0, end)
+        start = 0
+        if total > self.keep:  # find where the last ``keep`` lines begin; count the rest
+            start = end - 1
+            for _ in range(self.keep):
+                start = data.rfind(b"\n", 0, start)
+            start += 1
+            batch.skipped = total - self.keep
+        text = data[start:end].decode("utf-8", errors="replace")
+        batch.lines = [strip_ts(x) for x in text.split("\n")[:-1]]  # \n only: \r stays in its line
+
+    def _read_events(self, batch: TailBatch) -> None:
+        path = self.run_dir / "events.jsonl"
+        try:
+            ino = os.stat(path).st_ino
+        except OSError:
+            return
+        if ino != self._ev_ino:  # first read, or replaced by the follower (history re-parsed)
+            if self._ev_ino is not None:
+                batch.events_reset = True
+            self._ev_ino, self._ev_pos = ino, 0
+        try:
+            with path.open("rb") as fh:
+                fh.seek(self._ev_pos)
+                data = fh.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        if not end:
+            return
+        self._ev_pos += end
+        from_dict, loads = ProgressEvent.from_dict, json.loads
+        for raw in data[:end].split(b"\n"):
+            if raw:
+                try:
+                    batch.events.append(from_dict(loads(raw)))
+                except (ValueError, TypeError):
+                    continue  # a line cut by a crash
+
+
+def _complete_end(path: Path, size: int) -> int:
+    """The offset just past the last ``\\n`` in the first ``size`` bytes of ``path`` (0 if none)."""
+    if not size:
+        return 0
+    try:
+        with path.open("rb") as fh:
+            pos = size
+            while pos > 0:
+                start = max(0, pos - (1 << 16))
+                fh.seek(start)
+                chunk = fh.read(pos - start)
+                nl = chunk.rfind(b"\n")
+                if nl != -1:
+                    return start + nl + 1
+                pos = start
+    except OSError:
+        return 0
+    return 0
+
+
+def open_runs(runs_dir: Path) -> list[str]:
+    """Run ids under ``runs_dir`` that were recorded (run.json) but have no result yet: the runs a
+    follower should be following, oldest first. Reads the folder only (no engine)."""
+    try:
+        dirs = [p for p in runs_dir.iterdir() if p.is_dir()]
+    except OSError:
+        return []
+    return sorted(p.name for p in dirs if (p / "run.json").is_file() and not (p / "result.json").exists())
