@@ -228,11 +228,25 @@ class ProjectScreen(Screen):
             box.update(f"[red]{err}[/]")
 
     def on_option_list_option_highlighted(self, event) -> None:
+        self._reload_if_changed()  # a stage started or ended from another shell shows here too
         self.show_command()
         stage = self.current_stage()
         run_id = self.project.latest_run(stage) if stage else None
         if run_id and run_id != self._shown_run:
             self.show_run(run_id)
+
+    def _reload_if_changed(self) -> None:
+        """Read project.yaml again when it changed on disk (one stat when it did not)."""
+        try:
+            mtime = (self.root / "project.yaml").stat().st_mtime_ns
+        except OSError:
+            return
+        if mtime != getattr(self, "_project_mtime", None):
+            try:
+                self.project = Project.load(self.root)
+            except TaoTuiError:
+                return
+            self._project_mtime = mtime
 
     def show_run(self, run_id: str) -> None:
         """Show run ``run_id``: the tail of its log and its progress (events.jsonl) from disk, its
@@ -783,7 +797,8 @@ class ProjectScreen(Screen):
 
     def on_stage_started(self, msg: StageStarted) -> None:
         self.refresh_stages()
-        self.notify(f"{msg.stage}: {msg.command}", timeout=6)
+        # the command itself is the log pane's first line
+        self.notify(f"{msg.stage}: {'re-attached' if msg.command == 're-attached' else 'started'}", timeout=4)
 
     def on_stage_finished(self, msg: StageFinished) -> None:
         self.refresh_stages()

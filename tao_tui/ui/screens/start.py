@@ -53,7 +53,8 @@ class StartScreen(Screen):
         self.query_one("#machine-box").border_title = "This machine"
         self.fill_projects()
         box.focus()
-        self.run_doctor()
+        # after the first frame: the checks import docker in a thread, which holds the GIL a while
+        self.call_after_refresh(self.run_doctor)
 
     def on_screen_resume(self) -> None:
         self.fill_projects()
