@@ -1,8 +1,15 @@
-"""Re-attach after a drop with 100k lines logged: time to the first live line at the sink, against
-parsing the on-disk history alone (what attach did before it followed). Needs the engine and the
-fake TAO image the engine tests build (tests/engine/conftest.py).
+"""Re-attach after a drop with 100k lines logged. Needs the engine and the fake TAO image the engine
+tests build (tests/engine/conftest.py).
 
-    TAO_TUI_NO_GPU=1 .venv/bin/python bench/bench_reattach.py
+    TAO_TUI_NO_GPU=1 .venv/bin/python bench/bench_reattach.py          # runner.attach in this process
+    TAO_TUI_NO_GPU=1 .venv/bin/python bench/bench_reattach.py --app    # the whole wizard, on a pty
+
+Default: time from ``attach`` to the first live line at the sink, against parsing the on-disk history
+alone (what attach did before it followed). ``--app``: ``tao-tui --project P`` started on a 160x48
+pty while the stage runs and nobody follows it (its log on disk ends with 100k older lines): time
+from the process start to the first frame, and to the container's first line on the screen (it
+reaches the disk only through the follower the wizard starts: Python start, docker import, engine
+connect, the catch-up, the wizard's read and draw), median of ``--runs``.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from tao_tui.project import Project  # noqa: E402
 from tao_tui.runtime.runner import StageRunner  # noqa: E402
 
 
-def bench(tmp: Path) -> None:
+def _setup(tmp: Path, delay: str) -> tuple[Path, str]:
     data = tmp / "data/training"
     (data / "image_2").mkdir(parents=True)
     (data / "label_2").mkdir()
@@ -35,7 +42,7 @@ def bench(tmp: Path) -> None:
                  "--tao-version", "5.0.0", "--image", "tao-tui-test/fake-tao:latest", "--yes"]) == 0
     project = Project.load(root)
     project.container_network = False
-    project.env = {"FAKE_TAO_LINE_DELAY": "0.2"}
+    project.env = {"FAKE_TAO_LINE_DELAY": delay}
     project.save()
     assert main(["run", "dataset_convert", "--project", str(root), "--detach"]) == 0
     run_id = Project.load(root).stages["dataset_convert"].run_id
@@ -45,6 +52,37 @@ def bench(tmp: Path) -> None:
     with log.open("w") as fh:  # 100k lines logged before the drop (older timestamps)
         for i in range(100_000):
             fh.write(f"2026-01-01T00:00:{i % 60:02d}.{i:09d}Z {src[i % len(src)]}\n")
+    return root, run_id
+
+
+def bench_app(tmp: Path, runs: int) -> None:
+    import statistics
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_tui import PY, PtyApp
+
+    frames, lives = [], []
+    for i in range(runs):
+        root, run_id = _setup(tmp / f"r{i}", "0.5")
+        app = PtyApp([PY, "-m", "tao_tui.cli", "--project", str(root)], 160, 48)
+        try:
+            frame = app.wait_for(b"dataset_convert", timeout=60)
+            live = app.wait_for(b"Registry: ['nvcr.io']", timeout=60)
+        finally:
+            app.close()
+        if frame is None or live is None:
+            raise SystemExit(f"no {'first frame' if frame is None else 'live line'}: {bytes(app.out[-1500:])!r}")
+        frames.append(frame - app.started)
+        lives.append(live - app.started)
+        StageRunner(Project.load(root)).stop("dataset_convert", timeout=1)
+        print(f"run {i + 1}: first frame {frames[-1]:.2f} s, container's first line on screen {lives[-1]:.2f} s")
+    print(f"median of {runs}: first frame {statistics.median(frames):.2f} s, "
+          f"live tail {statistics.median(lives):.2f} s after the wizard's start")
+
+
+def bench(tmp: Path) -> None:
+    root, run_id = _setup(tmp, "0.2")
+    log = root / "runs" / run_id / "log"
     start = time.perf_counter()
     parser = ProgressParser()
     for raw in log.read_text().splitlines():
@@ -66,6 +104,9 @@ def bench(tmp: Path) -> None:
 if __name__ == "__main__":
     tmp = Path(tempfile.mkdtemp(prefix="bench-reattach-"))
     try:
-        bench(tmp)
+        if "--app" in sys.argv:
+            bench_app(tmp, 5)
+        else:
+            bench(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -160,6 +160,31 @@ class PullProgress:
 # --------------------------------------------------------------------------- engine
 
 
+def _import_docker(use_ssh: bool):
+    """The Docker SDK. docker-py imports paramiko (~0.25 s) whenever it is installed, though only
+    ``ssh://`` engines use it: for other engines it is kept out of this process; an ``ssh://``
+    engine later in the same process gets it then."""
+    import sys
+
+    if "docker" not in sys.modules and not use_ssh and "paramiko" not in sys.modules:
+        sys.modules["paramiko"] = None  # type: ignore[assignment]  # `import paramiko` -> ImportError
+        try:
+            import docker
+        finally:
+            del sys.modules["paramiko"]
+    import docker
+    import docker.api.client
+
+    if use_ssh and not hasattr(docker.api.client, "SSHHTTPAdapter"):
+        try:
+            from docker.transport.sshconn import SSHHTTPAdapter
+        except ImportError:
+            pass  # docker-py says "Install paramiko package" at connect; errors.py gives the fix
+        else:
+            docker.api.client.SSHHTTPAdapter = SSHHTTPAdapter
+    return docker
+
+
 class Engine:
     """A connected Docker engine (local socket, tcp:// or ssh:// through ``DOCKER_HOST``).
 
@@ -185,10 +210,9 @@ class Engine:
         ``ssh://user@host`` uses the ``ssh`` command (your ``~/.ssh/config`` applies).
         Raises ``EnvironmentProblem`` with the fix when the engine is down or not allowed.
         """
-        import docker
-
         target = host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
         use_ssh = target.startswith("ssh://")
+        docker = _import_docker(use_ssh)
         try:
             if host:
                 client = docker.DockerClient(

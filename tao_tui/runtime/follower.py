@@ -35,6 +35,21 @@ def spawn(root: Path, run_dir: Path) -> subprocess.Popen:
         )
 
 
+def start_open_runs(root: Path) -> dict[str, subprocess.Popen | None]:
+    """A follower for every run of project ``root`` that has no result yet (run id -> process;
+    None where it could not be started). Reads the project folder only: the wizard calls it
+    before its UI starts, so that the followers' start overlaps its own."""
+    from tao_tui.runtime.tail import open_runs
+
+    out: dict[str, subprocess.Popen | None] = {}
+    for run_id in open_runs(Path(root) / "runs"):
+        try:
+            out[run_id] = spawn(Path(root), Path(root) / "runs" / run_id)
+        except OSError:
+            out[run_id] = None  # the wizard tries again, and says why if it fails
+    return out
+
+
 def last_error(run_dir: Path) -> str | None:
     """The follower's last ``error:`` line (what stopped it), or None."""
     try:

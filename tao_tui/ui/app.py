@@ -25,6 +25,7 @@ class TaoTuiApp(App):
         self.project_root = Path(project).expanduser() if project else None
         self.start_dir = Path(start_dir) if start_dir else None
         self.version = version
+        self.followers: dict = {}  # run id -> follower process started before the UI (run_app)
 
     def on_mount(self) -> None:
         from tao_tui.recent import find_project_root
@@ -58,7 +59,8 @@ class TaoTuiApp(App):
                 self.push_screen(StartScreen(self.version))
             return
         remember(root)
-        screen = ProjectScreen(Path(root))
+        screen = ProjectScreen(Path(root), followers=self.followers)
+        self.followers = {}
         if key:
             screen.key = key
         self.push_screen(screen)
@@ -98,5 +100,13 @@ class TaoTuiApp(App):
 def run_app(project: str | None = None, version: str | None = None) -> int:
     import os
 
-    TaoTuiApp(project, version, start_dir=os.getcwd() if project is None else None).run()
+    app = TaoTuiApp(project, version, start_dir=os.getcwd() if project is None else None)
+    from tao_tui.recent import find_project_root
+
+    root = find_project_root(app.project_root or app.start_dir) if (app.project_root or app.start_dir) else None
+    if root is not None:  # re-attach: the followers start (Python, docker) while the wizard starts
+        from tao_tui.runtime.follower import start_open_runs
+
+        app.followers = start_open_runs(root)
+    app.run()
     return 0

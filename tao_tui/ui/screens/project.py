@@ -25,7 +25,7 @@ from tao_tui.project import Project, run_stage
 from tao_tui.ui.messages import GpuChanged, StageFinished, StageStarted, WorkerError
 from tao_tui.ui.widgets.curves import Curves
 from tao_tui.ui.widgets.gpu_panel import GpuPanel
-from tao_tui.ui.widgets.log_pane import FLUSH_S, LogPane
+from tao_tui.ui.widgets.log_pane import LogPane
 from tao_tui.ui.widgets.progress_panel import ProgressPanel
 from tao_tui.ui.widgets.stage_list import StageList
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # plain-width marks (emoji are two cells wide in some terminals and none in others)
 STATE_MARK = {"editable": "✎ edit", "changed": "✎ yours", "unlocked": "UNLOCKED", "locked": "[dim]locked[/]"}
 GPU_EVERY_S = 2.0
+POLL_S = 0.25  # the watcher's reads of a live run's files (the log pane still draws ≤ 1 / FLUSH_S a second)
 LOG_KEYS = "{state}  [dim]f follow · / search · w wrap · o pager · S save[/]"
 
 
@@ -73,7 +74,8 @@ class ProjectScreen(Screen):
         Binding("q", "app.quit", "quit"),
     ]
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, followers: dict | None = None):
+        """``followers``: run id -> follower process already started for this project (run_app)."""
         super().__init__()
         self.root = Path(root)
         self.project = Project.load(self.root)
@@ -86,7 +88,8 @@ class ProjectScreen(Screen):
         # reads what they write. Under _sink_lock: the shown run's reader, the live runs, the watcher
         self._sink_lock = threading.Lock()
         self._tail = None  # RunTail of the shown run
-        self._live: dict[str, tuple[str, object]] = {}  # run id -> (stage, follower Popen or None)
+        self._live: dict[str, tuple[str, object]] = {  # run id -> (stage, follower Popen or None)
+            run_id: (run_stage(run_id) or run_id, proc) for run_id, proc in (followers or {}).items() if proc}
         self._intro: dict[str, list[str]] = {}  # run id -> lines shown above its log (command, warnings)
         self._watching = False
         self._watch_wake = threading.Event()
@@ -129,6 +132,7 @@ class ProjectScreen(Screen):
 
         if note := verified_note(project_network(self.project)):  # no public NVIDIA source: say so
             self.sub_title = f"{self.root} · {note}"
+        self._reattach_runs = self.start_followers()
         self.refresh_stages()
         self.query_one("#stages", StageList).focus()
         self.query_one("#progress", ProgressPanel).listeners.append(self.query_one("#curves", Curves).update)
@@ -597,10 +601,15 @@ class ProjectScreen(Screen):
             self.notify(f"{stage} has not run yet", timeout=4)
 
     # ------------------------------------------------------------------ workers
-    def _follow(self, stage: str, run_id: str) -> None:
+    def _follow(self, stage: str, run_id: str, *, watch: bool = True) -> None:
         """Have a follower process record run ``run_id`` (it exits at once when another process
-        already follows it); the watcher tells when the run ends."""
+        already follows it); the watcher tells when the run ends (``watch``: start it now)."""
         from tao_tui.runtime.follower import spawn
+
+        if run_id in self._live:
+            if watch:
+                self._ensure_watcher()
+            return
 
         run_dir = self.project.run_dir(run_id)
         try:
@@ -612,7 +621,8 @@ class ProjectScreen(Screen):
                 f"`tao-tui logs -f {shlex.quote(stage)} --project {shlex.quote(str(self.root))}` follows it"))
         with self._sink_lock:
             self._live[run_id] = (stage, proc)
-        self._ensure_watcher()
+        if watch:
+            self._ensure_watcher()
 
     def _ensure_watcher(self) -> None:
         with self._sink_lock:
@@ -624,7 +634,7 @@ class ProjectScreen(Screen):
 
     @work(thread=True, group="watch")
     def watch_runs(self) -> None:
-        """One thread reads what the followers write, at most every ``FLUSH_S``: the shown run's
+        """One thread reads what the followers write, every ``POLL_S``: the shown run's
         new lines and events (to the log pane and the progress panel) and the end of every live
         run (result.json). It ends when no run is live and the shown run has ended."""
         from tao_tui.runtime.follower import last_error
@@ -660,7 +670,7 @@ class ProjectScreen(Screen):
                 if not self._live and (self._tail is None or (self._tail is tail and tail.ended)):
                     self._watching = False
                     return
-            self._watch_wake.wait(FLUSH_S)
+            self._watch_wake.wait(POLL_S)
         with self._sink_lock:
             self._watching = False
 
@@ -730,13 +740,22 @@ class ProjectScreen(Screen):
         except TaoTuiError as err:
             self.post_message(WorkerError(str(err)))
 
-    def reattach(self) -> None:
-        """After an SSH drop or a restart: every run of this project that has no result yet gets a
-        follower (one that already has one keeps it) and the latest is shown; with none, the
-        selected stage's latest run. Reads the project folder only: no engine at start-up."""
+    def start_followers(self) -> list[str]:
+        """Every run of this project that has no result yet gets a follower process (one that
+        already has one keeps it: the new one leaves). Called before the first frame: the
+        followers start (Python, docker) while the wizard draws. Returns those run ids."""
         from tao_tui.runtime.tail import open_runs
 
         runs = open_runs(self.project.runs_dir)
+        for run_id in runs:
+            self._follow(run_stage(run_id) or run_id, run_id, watch=False)
+        return runs
+
+    def reattach(self) -> None:
+        """After an SSH drop or a restart (after the first frame): the latest open run is shown
+        and followed to its end (see ``start_followers``); with none, the selected stage's latest
+        run. Reads the project folder only: no engine in the wizard's process."""
+        runs = self._reattach_runs
         if not runs:
             self._show_selected_run()
             return

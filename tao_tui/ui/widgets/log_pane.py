@@ -171,9 +171,14 @@ class LogPane(ScrollView, can_focus=True):
             pass  # the app is closing
 
     def _wake(self) -> None:
-        if self._timer is not None or not self.is_mounted:
+        if not self.is_mounted:
             return
-        delay = max(0.005, self._last_flush + self.flush_s - time.monotonic())
+        if self._timer is not None:
+            if not self.buffer.reset:
+                return
+            self._timer.stop()  # another run is shown: draw it now, not at the next batch
+        # another run shown: at once; streaming: ≤ 1 / flush_s batches a second
+        delay = 0.005 if self.buffer.reset else max(0.005, self._last_flush + self.flush_s - time.monotonic())
         self._timer = self.set_timer(delay, self.flush)
 
     def flush(self) -> None:

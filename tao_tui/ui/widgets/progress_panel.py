@@ -156,8 +156,15 @@ class ProgressPanel(Horizontal):
                 pass
 
     def _wake(self) -> None:
-        if self._timer is None and self.is_mounted:
-            self._timer = self.set_timer(max(0.005, self._last + REPAINT_S - time.monotonic()), self._apply)
+        if not self.is_mounted:
+            return
+        restart = self._restart is not None  # another run shown: at once; live events: ≤ 1 / REPAINT_S a second
+        if self._timer is not None:
+            if not restart:
+                return
+            self._timer.stop()
+        delay = 0.005 if restart else max(0.005, self._last + REPAINT_S - time.monotonic())
+        self._timer = self.set_timer(delay, self._apply)
 
     def _apply(self) -> None:
         self._timer = None
