@@ -79,3 +79,17 @@ async def test_diff_shows_only_the_users_values(project):
         await pilot.pause(0.5)
         shown = [str(line) for line in app.screen.query_one("#log").lines]
     assert "+  num_epochs: 150" in shown and "-  num_epochs: 120" in shown
+
+
+async def test_p_shows_what_r_checks_before_the_selected_stage(project, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("down", "p")  # train
+        for _ in range(50):
+            await pilot.pause(0.1)
+            shown = "\n".join(str(line) for line in app.screen.query_one("#log").lines)
+            if "pre-flight of train" in shown and "pretrained model not found" in shown:
+                break
+        assert "── pre-flight of train (what r checks first) ──" in shown
+        assert "pretrained model not found" in shown  # the same failure `r` stops on

@@ -793,15 +793,23 @@ class ProjectScreen(Screen):
 
     @work(thread=True, group="preflight")
     def run_preflight(self) -> None:
-        from tao_tui.preflight import preflight
+        """`p`: the checks `r` runs before the selected stage (the same as `tao-tui run STAGE`);
+        with no stage selected, every check of the project."""
+        from tao_tui.preflight import preflight, preflight_stage
 
+        stage = self.current_stage()
         try:
-            findings = preflight(Project.load(self.root), key_set=bool(self.key))
+            project = Project.load(self.root)
+            if stage:
+                findings = preflight_stage(project, stage, key_set=bool(self.key))
+            else:
+                findings = preflight(project, key_set=bool(self.key))
         except TaoTuiError as err:
             self.post_message(WorkerError(str(err)))
             return
-        self.query_one("#log", LogPane).buffer.extend(
-            ["── pre-flight ──", *(line for f in findings for line in str(f).splitlines())])
+        title = f"── pre-flight of {stage} (what r checks first) ──" if stage else "── pre-flight ──"
+        lines = [line for f in findings for line in str(f).splitlines()] or ["every check passed"]
+        self.query_one("#log", LogPane).buffer.extend([title, *lines])
 
     @work(thread=True, group="doctor")
     def run_doctor(self) -> None:
