@@ -20,6 +20,31 @@ _POSTFIX_VAL = re.compile(rf"\b(val_\w+)=({_NUM}|nan)")
 _TQDM_END_SEARCH = _TQDM_END.search
 
 
+def _parse_postfix(postfix: str, closed: str) -> tuple[str, float | None, float | None, str | None]:
+    """A bar's postfix (``, loss=0.41, lr=0.01, v_num=0``) -> (the complete items, each followed
+    by a comma; loss; learning rate; the next line glued to a bar cut at the terminal width)."""
+    loss = lr = glued = None
+    if not closed:
+        # cut off at the terminal width: the last item is incomplete, and the next
+        # line may be glued to it ("recall=0.3Training loop in progress")
+        cut = postfix.rfind(",")
+        g = _GLUED.search(postfix, cut + 1)
+        if g is not None:
+            glued = postfix[g.start() :]
+        postfix = postfix[: max(cut, 0)] + ","
+    else:
+        postfix += ","
+    if "loss" in postfix:
+        pm = _POSTFIX_LOSS.search(postfix)
+        if pm is not None:
+            loss = _num(pm.group(1))
+    if "lr" in postfix or "learning_rate" in postfix:
+        pm = _POSTFIX_LR.search(postfix)
+        if pm is not None:
+            lr = _num(pm.group(1))
+    return postfix, loss, lr, glued
+
+
 class LightningMixin:
     """``ProgressParser`` methods for tqdm bars."""
 
@@ -32,27 +57,17 @@ class LightningMixin:
             if rate_text != "?":
                 value = float(rate_text)
                 rate = value if unit == "it/s" else (1.0 / value if value > 0 else None)
-            loss = lr = None
-            glued = None
+            loss = lr = glued = None
             if postfix:
-                if not closed:
-                    # cut off at the terminal width: the last item is incomplete, and the next
-                    # line may be glued to it ("recall=0.3Training loop in progress")
-                    cut = postfix.rfind(",")
-                    g = _GLUED.search(postfix, cut + 1)
-                    if g is not None:
-                        glued = postfix[g.start() :]
-                    postfix = postfix[: max(cut, 0)] + ","
+                # Lightning prints the same postfix ("loss=2.29, v_num=0") on bar after bar (the
+                # logged values change at logging intervals, not every step): parse it once
+                memo = self._bar_postfix
+                if memo[0] == postfix and memo[1] == closed:
+                    postfix, loss, lr, glued = memo[2]
                 else:
-                    postfix += ","
-                if "loss" in postfix:
-                    pm = _POSTFIX_LOSS.search(postfix)
-                    if pm is not None:
-                        loss = _num(pm.group(1))
-                if "lr" in postfix or "learning_rate" in postfix:
-                    pm = _POSTFIX_LR.search(postfix)
-                    if pm is not None:
-                        lr = _num(pm.group(1))
+                    parsed = _parse_postfix(postfix, closed)
+                    self._bar_postfix = (postfix, closed, parsed)
+                    postfix, loss, lr, glued = parsed
                 if "val_" in postfix:  # Lightning logs validation metrics on the bar: new values only
                     val = {k: v for k, t in _POSTFIX_VAL.findall(postfix) if (v := _num(t)) is not None}
                     if val and val != self._bar_val:

@@ -50,6 +50,7 @@ from tao_tui.progress.stage_end import (
     _done_omplete,
     _done_ucces,
     _done_xport,
+    _status_info_in,
     _time_taken_end,
 )
 from tao_tui.progress.status_json import StatusJsonMixin
@@ -101,6 +102,7 @@ class ProgressParser(
         self._errors_seen: set[str] = set()
         self._bar_epoch_done = -1
         self._bar_val: dict[str, float] = {}
+        self._bar_postfix: tuple = (None, None, None)  # the last bar's postfix, closed, parsed
         self._max_epoch_hint: int | None = None
         # status.json
         self._status_partial = ""
@@ -167,14 +169,15 @@ class ProgressParser(
 
     def feed_lines(self, lines: Iterable[str]) -> list[ProgressEvent]:
         """Events completed by a batch of console lines (same as ``feed_line`` on each)."""
+        # feed_line gates each line itself: gating here too cost a second gate on every line
+        # that passes it, more than the call saved on the lines that do not
         events: list[ProgressEvent] = []
-        gate = _gate
         feed = self.feed_line
         extend = events.extend
         for line in lines:
-            if self._mode is None and not gate(line):
-                continue
-            extend(feed(line))
+            found = feed(line)
+            if found:
+                extend(found)
         return events
 
     def flush(self) -> list[ProgressEvent]:
@@ -356,6 +359,8 @@ class ProgressParser(
             if kpi:
                 events.append(ProgressEvent("kpi", kpi=kpi, map=_map_from_kpi(kpi), message=_clip(stripped)))
                 return
+        if not _status_info_in(line):  # one guarded test: most lines that get here hold none
+            return
         for phrase in _STATUS_INFO:
             if phrase in line:
                 if phrase == "Starting Training Loop":
@@ -637,9 +642,9 @@ def parse_lines(lines: Iterable[str], status: bool | None = None) -> Iterator[Pr
         for line in first:
             yield from stamp(line, feed(line))
         for line in it:
-            if parser._mode is None and not _gate(line):
-                continue
-            yield from stamp(line, feed(line))
+            events = feed(line)  # gated inside
+            if events:
+                yield from stamp(line, events)
     yield from parser.flush()
 
 

@@ -3,6 +3,8 @@ dataset_convert). A log line only *says* so: a run is finished when its containe
 
 from __future__ import annotations
 
+from tao_tui.progress.gate import _guarded
+
 _STAGE_DONE = (
     "finished successfully",
     "Training loop complete",
@@ -31,8 +33,9 @@ def _time_taken_end(line: str) -> bool:
 
 
 def _any_in(phrases) -> object:
-    """A function: does the text contain one of ``phrases`` (compiled to an ``or`` chain)."""
-    return eval("lambda s: " + " or ".join(f"{p!r} in s" for p in phrases))  # noqa: S307 - our constants
+    """A function: does the text contain one of ``phrases`` (compiled to an ``or`` chain, each
+    phrase behind a one-character test, see ``gate._guarded``)."""
+    return eval("lambda s: " + _guarded(list(phrases)))  # noqa: S307 - our constants
 
 
 # every _STAGE_DONE phrase contains one of these anchors: only the phrases of the anchors present
@@ -48,3 +51,6 @@ _STATUS_INFO = (
     "metrics generated",
     "Model saved.",
 )
+
+# most lines that reach the end of the dispatch hold none of them: one guarded test, not a loop
+_status_info_in = _any_in(_STATUS_INFO)
