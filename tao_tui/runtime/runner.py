@@ -339,6 +339,8 @@ class StageRunner:
             spec = self._run_spec(image, cmd.argv(KEY_MARKER if key else None),
                                   _labels(self.project, stage_id, run_id))
             spec.key = key or None
+            # `docker ps` says whose it is: tao-tui-<run id>-<project id> (not a random name)
+            spec.name = re.sub(r"[^a-zA-Z0-9_.-]", "-", f"tao-tui-{run_id}-{self.project.id[:6]}")
             record = RunRecord(run_id, stage_id, None, cmd.display, image, time.time())
             atomic_write_json(run_dir / "run.json", record.__dict__)
             fault_point("start:recorded")

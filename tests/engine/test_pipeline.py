@@ -205,6 +205,7 @@ def test_run_survives_three_sigkills_and_the_log_is_the_containers_own(
     run_id = project.stages["train"].run_id
     running = [i for i in engine.find({LABEL_PROJECT: project.id, LABEL_RUN: run_id})]
     assert running and running[0].status == "running", "the container must outlive its follower"
+    assert running[0].name == f"tao-tui-{run_id}-{project.id[:6]}", "docker ps says whose container it is"
     assert engine.wait(running[0].id, timeout=120) == 0
     # the engine's own log, read before tao-tui removes the finished container
     container = engine.client.containers.get(running[0].id)
