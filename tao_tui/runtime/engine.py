@@ -106,6 +106,7 @@ class RunSpec:
     ulimits: dict[str, Any] | None = None
     entrypoint: list[str] | None = None
     key: str | None = field(default=None, repr=False)  # replaces KEY_MARKER in argv inside the container
+    project_dir: str | None = None  # the project folder, for messages (e.g. `tao-tui set --image ... --project`)
 
 
 KEY_MARKER = "@TAO_TUI_KEY@"
@@ -269,18 +270,26 @@ class Engine:
         except docker.errors.APIError as err:
             raise api_problem(f"looking up image {image}", err) from err
 
-    def ensure_image(self, image: str) -> None:
-        """Raise ``EnvironmentProblem`` (with the pull/login fix) unless ``image`` is local. Never pulls."""
+    def ensure_image(self, image: str, project: str | os.PathLike[str] | None = None) -> None:
+        """Raise ``EnvironmentProblem`` (with the pull/login fix, and how to use another image in
+        ``project``) unless ``image`` is local. Never pulls."""
         if self.has_image(image):
             return
-        steps = f"`docker pull {shlex.quote(image)}`, or let tao-tui pull it: `tao-tui run --pull`"
+        raise self.missing_image(image, project)
+
+    def missing_image(self, image: str, project: str | os.PathLike[str] | None = None) -> EnvironmentProblem:
+        """``image`` is not on this machine: log in (nvcr.io) and pull it, or set a different image (a
+        mirror, a local build) for the project with `tao-tui set --image`."""
+        where = shlex.quote(str(project)) if project is not None else "PROJECT_FOLDER"
+        stage = f"STAGE --pull --project {where}" if project is not None else "STAGE --pull"
+        steps = f"`docker pull {shlex.quote(image)}`, or let tao-tui pull it: `tao-tui run {stage}`"
         if registry_of(image) == NVCR:
             logged_in, _why = registry_login_state(NVCR)
             login = "" if logged_in else f"{LOGIN_FIX}, then "
-            fix = f"{login}{steps}"
-        else:
-            fix = steps
-        raise EnvironmentProblem(f"image {image} is not on this machine ({self.host})", fix=fix)
+            steps = f"{login}{steps}"
+        other = (f"; or use a different image (a mirror, a local build): "
+                 f"`tao-tui set --image IMAGE --project {where}`")
+        return EnvironmentProblem(f"image {image} is not on this machine ({self.host})", fix=steps + other)
 
     def pull(self, image: str, on_progress: Callable[[PullProgress], Any] | None = None) -> None:
         """Pull ``image`` (only when asked), reporting byte totals over all layers."""
@@ -367,7 +376,7 @@ class Engine:
         import docker.types
 
         self.check_mounts(spec.mounts, on_warning)
-        self.ensure_image(spec.image)
+        self.ensure_image(spec.image, spec.project_dir)
 
         with_key = spec.key is not None and any(KEY_MARKER in a for a in spec.argv)
         if any(KEY_MARKER in a for a in spec.argv) and spec.key is None:
@@ -420,9 +429,7 @@ class Engine:
         try:
             container = self.client.containers.create(spec.image, **kwargs)
         except docker.errors.ImageNotFound as err:
-            raise EnvironmentProblem(
-                f"image {spec.image} is not on this machine ({self.host})", fix=f"`docker pull {shlex.quote(spec.image)}`"
-            ) from err
+            raise self.missing_image(spec.image, spec.project_dir) from err
         except docker.errors.APIError as err:
             raise start_problem(spec, err, created=False) from err
         try:

@@ -246,7 +246,7 @@ class StageRunner:
         if not self.project.image:
             raise UserError(
                 f"no container image known for {self.project.network} in TAO {self.project.tao_version}",
-                "pass --image IMAGE or set image: in project.yaml",
+                f"set one: `tao-tui set --image IMAGE --project {shlex.quote(str(self.project.root))}`",
                 field="image",
             )
         return self.project.image
@@ -317,7 +317,7 @@ class StageRunner:
                 )
             cmd = self.command(stage_id, have_key=bool(key))
             render_specs(self.project)  # inputs now exist: point the specs at the real files
-            self.engine.ensure_image(image)
+            self.engine.ensure_image(image, self.project.root)
 
             run_id = self.project.new_run_id(stage_id)
             run_dir = self.project.run_dir(run_id)
@@ -483,6 +483,7 @@ class StageRunner:
             privileged=bool(options.get("privileged")),
             tty=bool(options.get("tty")),
             ports=options.get("ports"),
+            project_dir=str(self.project.root),
         )
 
     def _gpus(self):

@@ -317,11 +317,15 @@ def set_params(
     unlock: list[str] = (),
     dataset: str | None = None,
     classes: list[tuple[str, str]] | None = None,
+    image: str | None = None,
 ) -> Project:
     """``set_param`` for several values at once (and explicit expert unlocks, recorded; the dataset
-    folder, whose mount the launcher file follows; and a class mapping, set as `new --classes` does)."""
+    folder, whose mount the launcher file follows; a class mapping, set as `new --classes` does; and the
+    container image, already checked by the caller), written together with project.yaml."""
     try:
         with Project.locked(root) as project:
+            if image is not None:
+                project.image = image
             if changes or unlock or classes is not None:
                 require_downloaded(project)  # conversational: nothing to set before download_specs ran
             project.unlocked = list(dict.fromkeys([*project.unlocked, *unlock]))

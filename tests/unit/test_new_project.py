@@ -245,3 +245,31 @@ def test_a_failed_write_is_an_environment_error_on_the_folder(tmp_path, monkeypa
     assert caught.value.field == "--dir" and caught.value.exit_code == 2
     assert "No space left on device" in caught.value.message
     assert not (tmp_path / "p").exists()
+
+
+def test_set_image_validated_like_run_and_saved(tmp_path, capsys):
+    """`set --image` (no other way to change the image after `new`): checked by run's rule, saved in
+    project.yaml; "" goes back to the catalog's image for the network and TAO version."""
+    from tao_tui.project import Project
+    from tao_tui.workflow.create import image_for
+
+    assert _new(tmp_path) == 0
+    root = tmp_path / "proj"
+    catalog = image_for("detectnet_v2", "5.0.0")
+    assert main(["set", "--project", str(root), "--image", "registry.local:5000/tao/tao-toolkit:5.0.0-tf1"]) == 0
+    assert "set image = registry.local:5000/tao/tao-toolkit:5.0.0-tf1" in capsys.readouterr().out
+    assert Project.load(root).image == "registry.local:5000/tao/tao-toolkit:5.0.0-tf1"
+    before = (root / "project.yaml").read_text()
+    assert main(["set", "--project", str(root), "--image", "Not An Image!"]) == 1
+    err = capsys.readouterr().err
+    assert "--image" in err and "not a container image reference" in err and "[registry/]name[:tag]" in err
+    assert "Traceback" not in err
+    assert (root / "project.yaml").read_text() == before  # nothing changed
+    # a bad image with a good value: nothing at all is written
+    assert main(["set", "--project", str(root), "--image", "UPPER/x", "training_config.num_epochs=7"]) == 1
+    assert (root / "project.yaml").read_text() == before
+    assert main(["set", "--project", str(root), "--image", "", "training_config.num_epochs=7"]) == 0
+    out = capsys.readouterr().out
+    assert f"set image = {catalog}" in out and "catalog" in out
+    assert Project.load(root).image == catalog
+    assert "num_epochs: 7" in (root / "specs" / TRAIN).read_text()

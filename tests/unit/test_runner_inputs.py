@@ -295,3 +295,49 @@ def test_invalid_utf8_in_events_jsonl_is_skipped(project):
 def test_a_tilde_path_of_no_user_is_a_user_error():
     code, _, err = _cli("status", "--project", "~no-such-user-tao-tui")
     assert code == 1 and "~NAME" in err
+
+
+# ------------------------------------------------------------------ an image that is not on the machine
+
+
+class _NoImages:
+    """A docker client whose engine holds no image at all."""
+
+    class images:  # noqa: N801 - docker-py's attribute name
+        @staticmethod
+        def get(name):
+            import docker.errors
+
+            raise docker.errors.ImageNotFound(f"No such image: {name}")
+
+
+def test_a_missing_image_says_how_to_set_another_one(tmp_path, monkeypatch):
+    """Besides docker login/pull: a mirror or a local build is set with `tao-tui set --image`, the project
+    path shell-quoted (said by ensure_image and by start, which gets the project from the RunSpec)."""
+    from tao_tui.errors import EnvironmentProblem
+    from tao_tui.runtime.engine import Engine, RunSpec
+    from tao_tui.runtime.runner import StageRunner
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.tao_mounts.json
+    root = tmp_path / "my projects" / "p"
+    root.parent.mkdir()
+    code, _, err = _cli("new", "--network", "classification_tf1", "--dir", str(root), "--tao-version", "5.0.0",
+                        "--yes")
+    assert code == 0, err
+    engine = Engine(_NoImages(), "unix:///var/run/docker.sock", min_free_bytes=0, warn_free_bytes=0)
+    image = "nvcr.io/nvidia/tao/tao-toolkit:5.0.0-tf1.15.5"
+    with pytest.raises(EnvironmentProblem) as info:
+        engine.ensure_image(image, project=root)
+    fix = info.value.fix
+    assert "docker login nvcr.io" in fix and f"docker pull {image}" in fix
+    assert "mirror" in fix and f"tao-tui set --image IMAGE --project {shlex.quote(str(root))}" in fix
+    runner = StageRunner(Project.load(root), engine=engine)
+    spec = runner._run_spec(image, ["true"], {})
+    assert spec.project_dir == str(root)
+    with pytest.raises(EnvironmentProblem) as info:
+        engine.start(spec)
+    assert f"tao-tui set --image IMAGE --project {shlex.quote(str(root))}" in info.value.fix
+    with pytest.raises(EnvironmentProblem) as info:  # no project known: the flag is still named
+        engine.ensure_image("busybox:1")
+    assert "tao-tui set --image IMAGE --project" in info.value.fix and "docker pull busybox:1" in info.value.fix
