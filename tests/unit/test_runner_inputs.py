@@ -315,7 +315,7 @@ def test_a_missing_image_says_how_to_set_another_one(tmp_path, monkeypatch):
     """Besides docker login/pull: a mirror or a local build is set with `tao-tui set --image`, the project
     path shell-quoted (said by ensure_image and by start, which gets the project from the RunSpec)."""
     from tao_tui.errors import EnvironmentProblem
-    from tao_tui.runtime.engine import Engine, RunSpec
+    from tao_tui.runtime.engine import Engine
     from tao_tui.runtime.runner import StageRunner
 
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
