@@ -188,18 +188,94 @@ def check_input_size(doc, scan: DatasetScan | None, *, stride: int | None) -> li
     return out
 
 
-def check_model_file(path: Path, *, key_set: bool) -> Finding:
-    """A pretrained/input model: present, non-empty, and readable without a key or not."""
+MIN_MODEL_BYTES = 16 << 10  # smaller than any model's weights: a placeholder or an error message
+
+
+def check_model_file(path: Path, *, key_set: bool, download: str | None = None) -> Finding:
+    """A pretrained/input model: present, non-empty, and readable without a key or not.
+
+    A file that is neither HDF5 nor zip is an encrypted .tlt/.hdf5 model (TAO opens it with KEY) or not a
+    model at all (a cut or failed download: a placeholder, a saved error page). Where it is cheap to tell
+    (a file too small for weights, an HTML/text page, an HDF5 file shorter than its header says) it is
+    said to be no model, key or not. ``download``: the shell command that fetches it again (for the fix)."""
     if not path.is_file() or path.stat().st_size == 0:
         return Finding("fail", f"model file {path} is missing or empty")
+    size = path.stat().st_size
     with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(HDF5_SIG) or head.startswith(ZIP_SIG):
-        return Finding("pass", f"model file {path.name} ({path.stat().st_size // 1024} KiB)")
+        head = fh.read(4096)
+    again = (f"download it again (remove the broken file first): rm -- {shlex.quote(str(path))} && {download}"
+             if download else f"download it again (remove the broken file first: rm -- {shlex.quote(str(path))})")
+    if head.startswith(HDF5_SIG):
+        want = _hdf5_end(head)
+        if want is not None and want > size:
+            return Finding("fail", f"model file {path} is cut short: its HDF5 header says {_size(want)}, the file "
+                                   f"has {_size(size)} (an interrupted download)", again)
+        return Finding("pass", f"model file {path.name} ({_size(size)})")
+    if head.startswith(ZIP_SIG):
+        return Finding("pass", f"model file {path.name} ({_size(size)})")
+    why = _not_a_model(head, size)
+    if why:
+        return Finding("fail", f"model file {path} ({_size(size)}) is not a model: not HDF5 or zip, and {why}; "
+                               "a failed or cut download leaves such a file", again)
     if not key_set:
-        return Finding("fail", f"{path.name} is encrypted (not HDF5 or zip), so TAO needs its key",
-                       "export KEY=<the key from the model card, often tlt_encode>")
-    return Finding("pass", f"model file {path.name} is encrypted; the key in $KEY will be used")
+        return Finding("fail", f"model file {path} ({_size(size)}) is not HDF5 or zip: either an encrypted "
+                               ".tlt/.hdf5 model, which needs its key (KEY), or not a model at all (a cut or "
+                               "failed download)",
+                       "an encrypted model: export KEY=<the key from the model card, often tlt_encode>; if TAO "
+                       f"then cannot decrypt it with the right key, it is a broken file: {again}")
+    return Finding("pass", f"model file {path.name} ({_size(size)}) is not HDF5 or zip: read as an encrypted "
+                           "model with the key in $KEY (if TAO cannot decrypt it with the right key, the file is "
+                           "a cut download: download it again)")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1 << 20:
+        return f"{n // 1024} KiB"
+    return f"{n / (1 << 20):.1f} MiB"
+
+
+def _not_a_model(head: bytes, size: int) -> str | None:
+    """Why a file that is neither HDF5 nor zip is surely no model (an encrypted one is random bytes), or None."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml")):
+        return "it is a web page (HTML, e.g. a saved error page)"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        text = head[:err.start].decode("utf-8") if err.start >= len(head) - 3 else None
+    if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return f"it is text ({text.strip()[:40]!r}), not weights"
+    if size < MIN_MODEL_BYTES:
+        return f"it is too small to hold a model's weights (under {_size(MIN_MODEL_BYTES)})"
+    return None
+
+
+def _hdf5_end(head: bytes) -> int | None:
+    """The file size an HDF5 superblock (at offset 0) records (base address + end-of-file address), or None
+    when the header is not one this reads (then nothing is concluded)."""
+    import struct
+
+    if len(head) < 16:
+        return None
+    version = head[8]
+    if version in (0, 1):
+        osize, start = head[13], 24 + (4 if version == 1 else 0)
+        fields = 3  # base, free-space info, end of file
+    elif version in (2, 3):
+        osize, start = head[9], 12
+        fields = 3  # base, superblock extension, end of file
+    else:
+        return None
+    fmt = {4: "<I", 8: "<Q"}.get(osize)
+    if fmt is None or len(head) < start + fields * osize:
+        return None
+    base, _, end = (struct.unpack(fmt, head[start + i * osize:start + (i + 1) * osize])[0] for i in range(fields))
+    undefined = (1 << (8 * osize)) - 1
+    if end in (0, undefined) or base == undefined:
+        return None
+    return base + end
 
 
 def ngc_download_command(ngc: str, dest: Path) -> list[str]:
@@ -221,11 +297,11 @@ def check_pretrained(project: Project, *, key_set: bool) -> list[Finding]:
         host = project.to_host(cpath)
     except UserError as err:
         return [Finding("fail", str(err.message), err.fix)]
-    if host.is_file():
-        return [check_model_file(host, key_set=key_set)]
     # the NGC CLI makes <dest>/<model>_v<version>/<file>
     dest = host.parent.parent if re.search(r"_v[^/]+$", host.parent.name) else host.parent
     cmd = shlex.join(ngc_download_command(pre.ngc, dest))
+    if host.is_file():
+        return [check_model_file(host, key_set=key_set, download=cmd)]
     return [Finding("fail", f"pretrained model not found: {host} (the spec names {cpath})",
                     f"download it: {cmd}", download=(pre.ngc, dest))]
 

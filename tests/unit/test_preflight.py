@@ -110,10 +110,66 @@ def test_model_file_signatures(tmp_path):
     hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 8)
     assert check_model_file(hdf5, key_set=False).level == "pass"
     tlt = tmp_path / "m.tlt"
-    tlt.write_bytes(os.urandom(64))
+    tlt.write_bytes(os.urandom(256 << 10))
     assert check_model_file(tlt, key_set=False).level == "fail"
     assert "needs its key" in check_model_file(tlt, key_set=False).what
     assert check_model_file(tlt, key_set=True).level == "pass"
+
+
+def test_a_model_file_that_is_not_hdf5_or_zip_is_not_called_encrypted_outright(tmp_path):
+    """Neither HDF5 nor zip: an encrypted model (needs KEY) or not a model at all (a cut or failed download).
+    The message says both, with the size and the download command; a tiny file or a saved HTML/text page is
+    no model, key or not."""
+    cmd = "ngc registry model download-version nvidia/tao/x:y --dest /p/x"
+    tlt = tmp_path / "m.tlt"
+    tlt.write_bytes(os.urandom(300 << 10))
+    f = check_model_file(tlt, key_set=False, download=cmd)
+    assert f.level == "fail" and "not HDF5 or zip" in f.what and str(tlt) in f.what
+    assert "encrypted" in f.what and "KEY" in f.what and "download" in f.what and "300 KiB" in f.what
+    assert "export KEY=" in f.fix and cmd in f.fix
+    for name, data in [("page.hdf5", b"<!DOCTYPE html>\n<html><body>403 Forbidden</body></html>\n" * 900),
+                       ("h.tlt", b"\n  <html><head><title>Error</title></head></html>" + b" " * (64 << 10)),
+                       ("tiny.tlt", os.urandom(100)),
+                       ("text.tlt", b'{"requestStatus": {"statusCode": "UNAUTHORIZED"}}\n' * 2000)]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        for key_set in (False, True):
+            f = check_model_file(path, key_set=key_set, download=cmd)
+            assert f.level == "fail", (name, key_set)
+            assert "not a model" in f.what and "not HDF5 or zip" in f.what and str(path) in f.what
+            assert "needs its key" not in f.what and "is encrypted" not in f.what
+            assert "bytes" in f.what or "KiB" in f.what
+            assert cmd in f.fix and "rm" in f.fix and "KEY" not in f.fix
+    # no download command known: still says to download it again
+    f = check_model_file(tmp_path / "tiny.tlt", key_set=False)
+    assert "download it again" in f.fix
+
+
+def test_an_hdf5_model_shorter_than_its_header_says_is_cut(tmp_path):
+    import struct
+
+    # superblock version 0, 8-byte addresses: base 0, free-space undefined, end of file 1 MiB
+    head = (b"\x89HDF\r\n\x1a\n" + bytes([0, 0, 0, 0, 0, 8, 8, 0]) + struct.pack("<HHI", 4, 16, 0)
+            + struct.pack("<QQQQ", 0, (1 << 64) - 1, 1 << 20, (1 << 64) - 1))
+    cut = tmp_path / "cut.hdf5"
+    cut.write_bytes(head + b"\0" * (20 << 10))
+    f = check_model_file(cut, key_set=True, download="ngc registry model download-version a:b --dest d")
+    assert f.level == "fail" and "cut short" in f.what and "1.0 MiB" in f.what and "20 KiB" in f.what
+    assert "ngc registry model download-version a:b" in f.fix
+    whole = tmp_path / "whole.hdf5"
+    whole.write_bytes(head + b"\0" * ((1 << 20) - len(head)))
+    assert check_model_file(whole, key_set=False).level == "pass"
+
+
+def test_a_broken_pretrained_model_gives_the_ngc_command(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    model = root / "detectnet_v2/pretrained_resnet18/pretrained_detectnet_v2_vresnet18/resnet18.hdf5"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"<html><body>Access denied</body></html>\n")
+    findings = preflight_stage(Project.load(root), "train")
+    fail = [f for f in findings if f.level == "fail"]
+    assert len(fail) == 1 and "not a model" in fail[0].what
+    assert "ngc registry model download-version nvidia/tao/pretrained_detectnet_v2:resnet18 --dest " in fail[0].fix
 
 
 def _project(tmp_path: Path) -> Path:
