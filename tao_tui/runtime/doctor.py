@@ -173,7 +173,28 @@ def run_checks(
     )
     if eng is not None:
         eng.close()
+    if no_gpu_mode():
+        checks = [_gpu_less(c) for c in checks]
     return checks
+
+
+NO_GPU_ENV = "TAO_TUI_NO_GPU"
+GPU_CHECKS = ("gpu runtime", "gpus", "tao 7 host")  # what a container started without a GPU does not use
+
+
+def no_gpu_mode() -> bool:
+    """``TAO_TUI_NO_GPU=1``: containers start without a GPU request (tests, demos; the runner's rule)."""
+    return os.environ.get(NO_GPU_ENV) == "1"
+
+
+def _gpu_less(check: Check) -> Check:
+    """In GPU-less mode a failed GPU check is a warning that says the mode is on (and keeps its fix)."""
+    if check.name not in GPU_CHECKS or check.status != FAIL:
+        return check
+    detail = (f"{check.detail}; GPU-less mode is on ({NO_GPU_ENV}=1): containers start without a GPU, for "
+              "tests and demos; real TAO training needs a GPU")
+    fix = f"for real training: unset {NO_GPU_ENV}" + (f", and {check.fix}" if check.fix else "")
+    return Check(check.name, WARN, detail, fix)
 
 
 def exit_code(checks: list[Check]) -> int:

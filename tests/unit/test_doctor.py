@@ -194,3 +194,31 @@ def test_pull_errors_explain_login_and_tags(tmp_path, monkeypatch):
         in _pull_problem(image, 'Get "https://nvcr.io/v2/": dial tcp: lookup nvcr.io: no such host').message
     )
     assert "disk full" in _pull_problem(image, "write /var/lib/docker/x: no space left on device").message
+
+
+def test_gpu_less_mode_turns_the_gpu_failures_into_warnings(tmp_path, monkeypatch):
+    """TAO_TUI_NO_GPU=1 (tests, demos): no NVIDIA runtime and no GPU are warnings that say the mode is on,
+    not failures; without it they fail."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nodocker"))
+    mounts = tmp_path / "mounts.json"
+    mounts.write_text(json.dumps({"Mounts": []}))
+
+    def checks():
+        return by_name(doctor.run_checks(
+            connect=lambda: FakeEngine(root=str(tmp_path)), read_gpus=no_gpu, home=tmp_path, mounts_file=mounts,
+            thresholds=doctor.Thresholds(0, 0, 0, 0), host_info=lambda: {"cuda": None, "toolkit": None}))
+
+    monkeypatch.delenv("TAO_TUI_NO_GPU", raising=False)
+    c = checks()
+    assert c["gpu runtime"].status == "fail" and c["gpus"].status == "fail"
+    monkeypatch.setenv("TAO_TUI_NO_GPU", "1")
+    c = checks()
+    for name in ("gpu runtime", "gpus"):
+        assert c[name].status == "warn", c[name]
+        assert "GPU-less mode is on (TAO_TUI_NO_GPU=1)" in c[name].detail
+        assert "without a GPU" in c[name].detail and "real TAO training needs a GPU" in c[name].detail
+        assert "unset TAO_TUI_NO_GPU" in c[name].fix
+    assert "libnvidia-ml" in c["gpus"].detail and "nvidia-ctk runtime configure" in c["gpu runtime"].fix
+    assert all(x.status != "fail" for x in c.values()), [x for x in c.values() if x.status == "fail"]
+    assert doctor.exit_code(list(c.values())) == 0
