@@ -36,6 +36,7 @@ from tao_tui.errors import UserError
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp")
 MAX_LABEL_FILES = 20000  # label files read per scan; more are sampled evenly (and the scan says so)
 MAX_SIZE_SAMPLE = 200  # image headers read for the size table
+MAX_IMAGE_SIDE = 65_535  # JPEG's limit; no real training image is wider or higher (real_size)
 MAX_COCO_FILE_CHECKS = 2000  # COCO file_names checked on disk
 PROGRESS_INTERVAL_S = 0.05  # on_progress at most ~20 times a second
 KITTI_FIELDS = 15
@@ -415,11 +416,16 @@ def _scan_kitti(root, pairs, words, on_progress, cancel) -> DatasetScan:
                     break
                 progress(done + i)
             size = image_size(img)
-            if size:
+            if size and not real_size(*size):
+                kinds.add("bad_size", f"{_rel(img, root)}: its header says {size[0]}x{size[1]}")
+            elif size:
                 scan.sizes[size] += 1
             scan.size_sample += 1
     progress(progress.total, force=True)
     scan.problems = _kitti_problems(kinds, exts)
+    bad_size = scan.problem("bad_size")
+    if bad_size and scan.size_sample < scan.images:
+        bad_size.what += f" (among the {scan.size_sample} of {scan.images} images whose header was read)"
     scan.findings = _findings(scan)
     return scan
 
@@ -455,6 +461,10 @@ _KITTI_TEXT = {
                     "files may stay as they are"),
     "mixed_ext": ("warn", "images have another extension than the rest: TAO reads one extension only",
                   "convert the images to one format (the dataset_convert spec's image_extension names it)"),
+    "bad_size": ("fail", f"images whose header gives a size no real image has (a side of 0 or over "
+                         f"{MAX_IMAGE_SIDE:,} pixels): a corrupt file, or not the format its name says",
+                 "open it in an image viewer; copy or export it again (a cut copy or download leaves such a file), "
+                 "or remove it and its label file"),
     "unreadable": ("warn", "label files could not be read", "check the files' permissions (chmod -R a+rX DIR)"),
 }
 _ORDER = list(_KITTI_TEXT)
@@ -514,7 +524,9 @@ def _scan_coco(root: Path, files: list[Path], on_progress, cancel) -> DatasetSca
         scan.labels += len(data["annotations"])
         for im in images.values():
             w, h = im.get("width"), im.get("height")
-            if isinstance(w, int) and isinstance(h, int):
+            if isinstance(w, int) and isinstance(h, int) and not real_size(w, h):
+                kinds.add("bad_size", f"{rel}: image {im.get('id')} ({im.get('file_name')}) is {w}x{h}")
+            elif isinstance(w, int) and isinstance(h, int):
                 scan.sizes[(w, h)] += 1
         scan.size_sample += len(images)
         annotated = set()
@@ -592,12 +604,16 @@ _COCO_TEXT = {
     "bad_box": ("warn", "boxes are not [x, y, width, height] with width and height > 0",
                 "COCO boxes are [x, y, width, height] in pixels; fix or remove them"),
     "no_label": ("warn", "images have no annotation", "fine for images without objects; otherwise annotate them"),
+    "bad_size": ("fail", f"images whose width x height in the annotations no real image has (a side of 0 or over "
+                         f"{MAX_IMAGE_SIDE:,} pixels)",
+                 "write each image's real width and height in pixels in its images entry (TAO reads them)"),
 }
 
 
 def _coco_problems(kinds: Kinds, texts: dict[str, tuple[str, str, str]]) -> list[Problem]:
     table = {**_COCO_TEXT, **texts}
-    order = ["bad_json", "no_image", "bad_category", "bad_image_id", "bad_annotation", "bad_box", "no_label"]
+    order = ["bad_json", "no_image", "bad_category", "bad_image_id", "bad_annotation", "bad_box", "bad_size",
+             "no_label"]
     return [Problem(k, *table[k][:1], kinds.count[k], kinds.example[k], *table[k][1:])
             for k in sorted(kinds.count, key=order.index) if kinds.count[k]]
 
@@ -605,14 +621,22 @@ def _coco_problems(kinds: Kinds, texts: dict[str, tuple[str, str, str]]) -> list
 # --------------------------------------------------------------------------- images
 
 
+def real_size(width: int, height: int) -> bool:
+    """A size a real image has: both sides 1..MAX_IMAGE_SIDE pixels (a corrupt header says e.g. 0 or 2448309888)."""
+    return 0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE
+
+
 def image_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) in pixels from a PNG/JPEG/BMP header, without decoding the image; None if unknown."""
+    """(width, height) in pixels as a PNG/JPEG/BMP header says, without decoding the image; None if unknown.
+    A corrupt header gives sizes no image has: check them with :func:`real_size`."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(32)
             if head.startswith(b"\x89PNG\r\n\x1a\n"):
+                if len(head) < 24:
+                    return None
                 w, h = struct.unpack(">II", head[16:24])
-                return (w, h) if w and h else None
+                return w, h
             if head[:2] == b"BM" and len(head) >= 26:
                 w, h = struct.unpack("<ii", head[18:26])
                 return w, abs(h)

@@ -140,3 +140,35 @@ def test_yolo_labels_are_named_as_such(tmp_path):
     yolo = scan.problem("yolo_lines")
     assert yolo.level == "fail" and yolo.count == 2 and "labels/000000.txt line 1" in yolo.example
     assert "15 fields" in yolo.fix and scan.problem("bad_fields") is None
+
+
+def test_image_sizes_no_real_image_has_are_a_problem_of_their_own(tmp_path):
+    """A PNG signature with a corrupt header (or a side of 0) is no 2448309888x3830627691 image: counted as
+    a problem with an example and a fix, kept out of the size table, never "problems: none found"."""
+    import struct
+
+    root = make_kitti(tmp_path / "d", classes=("car",), n=4, layout="image_2")
+    (root / "image_2/000001.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + struct.pack(">II", 2448309888,
+                                                                                              3830627691) + b"\0" * 40)
+    (root / "image_2/000002.png").write_bytes(png_bytes(0, 48))
+    scan = scan_dataset(root)
+    bad = scan.problem("bad_size")
+    assert bad is not None and bad.level == "fail" and bad.count == 2
+    assert bad.example == "image_2/000001.png: its header says 2448309888x3830627691"
+    assert "0" in bad.what and "65,535" in bad.what and bad.fix
+    assert dict(scan.sizes) == {(64, 48): 2}
+    text = "\n".join(scan.summary_lines())
+    assert "problems: none found" not in text and "2448309888" not in text.split("image sizes:")[1].split("\n")[0]
+    assert "FAIL 2 " in text and "e.g. image_2/000001.png" in text
+    assert any(f.level == "fail" and "2448309888" in f.what for f in scan.findings)
+    # COCO: width/height in the JSON
+    root = make_coco(tmp_path / "c", n=3)
+    data = json.loads((root / "annotations/instances.json").read_text())
+    data["images"][0]["width"] = 0
+    data["images"][1]["height"] = 70000
+    (root / "annotations/instances.json").write_text(json.dumps(data))
+    scan = scan_dataset(root)
+    bad = scan.problem("bad_size")
+    assert bad is not None and bad.count == 2 and bad.example.startswith("annotations/instances.json: ")
+    assert "000000.png" in bad.example and "0x48" in bad.example and "width" in bad.fix
+    assert dict(scan.sizes) == {(64, 48): 1}
