@@ -26,6 +26,7 @@ class TaoTuiApp(App):
         self.start_dir = Path(start_dir) if start_dir else None
         self.version = version
         self.followers: dict = {}  # run id -> follower process started before the UI (run_app)
+        self.running_at_exit: list[tuple[Path, str]] = []  # (project, stage) still running at quit
 
     def on_mount(self) -> None:
         from tao_tui.recent import find_project_root
@@ -89,6 +90,9 @@ class TaoTuiApp(App):
             leaving = getattr(screen, "_leaving", None)
             if leaving is not None:
                 leaving.set()
+            live = getattr(screen, "_live", None)
+            if live:  # said on the terminal after the UI is gone (run_app)
+                self.running_at_exit += [(screen.root, stage) for stage, _ in live.values()]
         self.exit()
 
     def action_help(self) -> None:
@@ -109,4 +113,15 @@ def run_app(project: str | None = None, version: str | None = None) -> int:
 
         app.followers = start_open_runs(root)
     app.run()
+    _say_still_running(app.running_at_exit)
     return 0
+
+
+def _say_still_running(running: list[tuple[Path, str]]) -> None:
+    """After quitting: what goes on without the wizard, and how to see it again."""
+    import shlex
+
+    for root, stage in dict.fromkeys(running):
+        where = shlex.quote(str(root))
+        print(f"{stage} keeps running in its container (tao-tui's follower records its log and result).\n"
+              f"  see it again: tao-tui {where}    or here: tao-tui logs -f {shlex.quote(stage)} --project {where}")

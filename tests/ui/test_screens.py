@@ -93,3 +93,61 @@ async def test_p_shows_what_r_checks_before_the_selected_stage(project, monkeypa
                 break
         assert "── pre-flight of train (what r checks first) ──" in shown
         assert "pretrained model not found" in shown  # the same failure `r` stops on
+
+
+def _finished_run(root: Path, stage: str) -> str:
+    """A recorded, finished run of ``stage`` (what a follower leaves)."""
+    import json
+
+    run_id = f"{stage}-20261130-010203-abcd"
+    run_dir = root / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"stage": stage, "run_id": run_id, "container_id": "c"}))
+    (run_dir / "log").write_text("2026-11-30T01:02:03.000000001Z Tfrecords generation complete.\n")
+    (run_dir / "result.json").write_text(json.dumps({"status": "done", "exit_code": 0}))
+    with Project.locked(root) as p:
+        st = p.stage(stage)
+        st.status, st.run_id = "done", run_id
+    return run_id
+
+
+async def test_a_stage_that_has_not_run_says_so_over_another_stages_run(project):
+    _finished_run(project, "dataset_convert")
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if "finished" in screen.query_one("#progress").text:
+                break
+        assert "finished" in screen.query_one("#progress").text  # dataset_convert's run
+        await pilot.press("down")  # train: never ran
+        await pilot.pause(0.2)
+        note = screen.query_one("#progress").note or ""
+        assert "train[/] has not run yet" in note and "dataset_convert's last run" in note
+        await pilot.press("up")
+        await pilot.pause(0.2)
+        assert screen.query_one("#progress").note is None
+
+
+async def test_k_sets_the_key_for_the_session_only(project, monkeypatch):
+    monkeypatch.delenv("KEY", raising=False)
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("k")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "KeyPrompt"
+        await pilot.press(*"tlt_encode", "enter")
+        await pilot.pause()
+        assert screen.key == "tlt_encode"
+    assert "tlt_encode" not in (project / "project.yaml").read_text()
+
+
+def test_quitting_says_which_stages_keep_running(capsys, tmp_path):
+    from tao_tui.ui.app import _say_still_running
+
+    _say_still_running([(tmp_path / "my proj", "train"), (tmp_path / "my proj", "train")])
+    out = capsys.readouterr().out
+    assert out.count("train keeps running") == 1
+    assert f"tao-tui logs -f train --project '{tmp_path / 'my proj'}'" in out

@@ -23,9 +23,16 @@ never loses what you typed. In the catalog, just type to filter; in a log, **/**
 | Enter · Escape | set-up | next step · previous step |
 | r · s | project | run · stop the selected stage in its TAO container |
 | c | project | copy the stage's exact `tao` command (to use without tao-tui) |
+| 1 · 2 · 3 | project | the Log, Curves or Parameters tab |
+| v · i | project | the stage's results (KPIs, files, a failure's fix) · inference images |
 | e · u | parameters | edit the selected safe value · unlock a locked one (expert, confirmed) |
-| p · d | project | pre-flight checks · what differs from NVIDIA's spec files |
+| p · d | project | the checks `r` runs first · what differs from NVIDIA's spec files |
+| k | project | enter the encryption key for this session (memory only, as `$KEY`) |
+| t · x | project | a shell in the stage's container · export every `tao` line as a script |
+| f · w | log | follow the newest line / pause · wrap long lines |
 | / · n · N | log | search · next · previous match |
+| o · S | log | the whole run log in `$PAGER` · save a copy |
+| ctrl+p | anywhere | every action, by name |
 | ? · q | anywhere | this help · quit (running stages keep running) |
 
 **Safe parameters** are the few values NVIDIA says to change (batch size, epochs, classes,
@@ -35,7 +42,8 @@ paths). Every other value stays at NVIDIA's tuned default and is shown locked.
 Start `tao-tui` again (in the project folder, or `tao-tui FOLDER`): it opens the project,
 finds the run and follows it from where the log file ends.
 
-The encryption key comes from `$KEY` (or a prompt) and is never written to disk.
+The encryption key comes from `$KEY`, or `k` in a project (or a prompt when a stage needs it); it is
+never written to disk.
 """
 
 

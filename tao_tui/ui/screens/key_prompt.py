@@ -18,7 +18,7 @@ class KeyPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("This stage needs the encryption key (TAO encrypts models with it).")
+            yield Static("The encryption key TAO encrypts and decrypts models with (NGC's models: see the model card).")
             yield Static("It stays in memory: tao-tui never writes it to disk. Tip: export KEY=... before starting.")
             yield Input(password=True, placeholder="key (e.g. tlt_encode for NGC models)", id="key")
 

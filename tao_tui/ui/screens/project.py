@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # plain-width marks (emoji are two cells wide in some terminals and none in others)
 STATE_MARK = {"editable": "✎ edit", "changed": "✎ yours", "unlocked": "UNLOCKED", "locked": "[dim]locked[/]"}
 GPU_EVERY_S = 2.0
+WRAP_BELOW = 100  # terminal columns below which the log pane starts with wrap on
 POLL_S = 0.25  # the watcher's reads of a live run's files (the log pane still draws ≤ 1 / FLUSH_S a second)
 LOG_KEYS = "{state}  [dim]f follow · / search · w wrap · o pager · S save[/]"
 
@@ -69,6 +70,7 @@ class ProjectScreen(Screen):
         Binding("S", "save_log", "save log copy", show=False),
         Binding("i", "preview", "inference images", show=False),
         Binding("t", "shell", "shell in container", show=False),
+        Binding("k", "key", "enter the key", show=False),
         Binding("x", "export", "export script", show=False),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
@@ -143,6 +145,8 @@ class ProjectScreen(Screen):
             "Pick a stage on the left: r runs it in its TAO container, c copies its tao command.",
             "The Parameters tab shows every spec value: ✎ ones are yours to change, the rest stay NVIDIA's.",
         ])
+        if self.app.size.width < WRAP_BELOW:  # a narrow terminal: long lines wrap (w turns it off)
+            self.query_one("#log", LogPane).toggle_wrap()
         # the first frame first; then what is hidden (parameters), then the engine and GPUs
         self.call_after_refresh(self._after_first_frame)
 
@@ -238,6 +242,12 @@ class ProjectScreen(Screen):
         run_id = self.project.latest_run(stage) if stage else None
         if run_id and run_id != self._shown_run:
             self.show_run(run_id)
+        progress = self.query_one("#progress", ProgressPanel)
+        if stage and not run_id and self._shown_run:  # the pane keeps the last run shown: say whose
+            shown = run_stage(self._shown_run) or self._shown_run
+            progress.set_note(f"[b]{stage}[/] has not run yet (r runs it) · below: {shown}'s last run")
+        else:
+            progress.set_note(None)
 
     def _reload_if_changed(self) -> None:
         """Read project.yaml again when it changed on disk (one stat when it did not)."""
@@ -349,12 +359,29 @@ class ProjectScreen(Screen):
         def chosen(answer: str | None) -> None:
             if answer == "skip":
                 self._start(stage, skip_checks=True, fresh=fresh)
+            elif answer == "key":
+                self.action_key(then_run=stage)
 
+        answers = [("fix", "Fix them first (Esc)", "primary")]
+        if "KEY" in problems and not self.key:  # a key the model needs: enter it here (memory only)
+            answers.append(("key", "Enter the key (k)", "warning"))
+        answers.append(("skip", "Run anyway (--skip-checks)", "error"))
         self.app.push_screen(ChoiceDialog(
             f"{stage} did not start: pre-flight found problems (each says how to fix it; also in the log)",
-            problems,
-            [("fix", "Fix them first (Esc)", "primary"), ("skip", "Run anyway (--skip-checks)", "error")],
-        ), chosen)
+            problems, answers), chosen)
+
+    def action_key(self, then_run: str | None = None) -> None:
+        """`k`: the encryption key for this session (memory only, never written; as $KEY)."""
+        from tao_tui.ui.screens.key_prompt import KeyPrompt
+
+        def got(key: str | None) -> None:
+            if key:
+                self.key = key
+                self.notify("key set for this session (kept in memory only)", timeout=4)
+                if then_run:
+                    self._start(then_run)
+
+        self.app.push_screen(KeyPrompt(), got)
 
     def _ask_leftovers(self, stage: str, names: list[str], skip_checks: bool) -> None:
         """results/<stage> holds an earlier run: resume from it (TAO's way) or start over (--fresh)."""
@@ -583,6 +610,12 @@ class ProjectScreen(Screen):
             ("open the log in $PAGER", "the whole run log, every line", self.action_pager),
             ("save a copy of the log", "into <project>/logs/", self.action_save_log),
             ("open another project", "back to the start screen", self.action_open_project),
+            ("edit a value", "the Parameters tab, editing the selected value (e)", self.action_edit),
+            ("search the log", "highlight every line holding a text; n / N move (/)", self.action_search),
+            ("wrap the log", "long lines continue on the next rows (w)", self.action_wrap),
+            ("follow / pause the log", "stick to the newest line, or stop there (f)", self.action_follow),
+            ("enter the encryption key", "for this session, in memory only, as $KEY (k)", self.action_key),
+            ("help", "every key and what it does (?)", self.app.action_help),
         ]
         return out
 

@@ -100,6 +100,7 @@ class ProgressPanel(Horizontal):
         self.repaints = 0
         self.listeners: list = []  # callables(events, state) on the UI thread (curves, AP table)
         self._restart: tuple[list[ProgressEvent], str | None] | None = None
+        self.note: str | None = None
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="bar")  # static until progress is known
@@ -134,6 +135,13 @@ class ProgressPanel(Horizontal):
                 self._loop.call_soon_threadsafe(self._wake, context=self._cv_context)
             except RuntimeError:
                 pass
+
+    def set_note(self, note: str | None) -> None:
+        """A line shown instead of the progress (UI thread), e.g. that the selected stage has not
+        run and the panel holds another stage's run; None: the progress again."""
+        if note != self.note:
+            self.note = note
+            self.repaint()
 
     def set_result(self, status: str | None) -> None:
         """The runner recorded the run's end (UI thread)."""
@@ -193,7 +201,9 @@ class ProgressPanel(Horizontal):
     def repaint(self) -> None:
         self._last = time.monotonic()
         fraction = 1.0 if self.result == "done" else self.state.fraction
-        text = self.text
+        if self.note:
+            fraction = 0.0  # the bar is not the selected stage's
+        text = self.note or self.text
         if text == self._shown:
             return
         self._shown = text
