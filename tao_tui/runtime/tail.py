@@ -77,8 +77,9 @@ class TailBatch:
 class RunTail:
     """Incremental reader of one run folder (``runs/<run id>``). Not thread-safe: one reader."""
 
-    def __init__(self, run_dir: Path, *, keep: int = 5_000):
+    def __init__(self, run_dir: Path, *, keep: int = 5_000, max_steps: int = 200):
         self.run_dir = Path(run_dir)
+        self.max_steps = max_steps
         self.run_id = self.run_dir.name
         self.keep = keep
         self._log_pos: int | None = None  # None: nothing read yet (the first poll reads the tail)
@@ -165,12 +166,37 @@ class RunTail:
             return
         self._ev_pos += end
         from_dict, loads = ProgressEvent.from_dict, json.loads
-        for raw in data[:end].split(b"\n"):
+        for raw in _shown(data[:end].split(b"\n"), self.max_steps):
             if raw:
                 try:
                     batch.events.append(from_dict(loads(raw)))
                 except (ValueError, TypeError):
                     continue  # a line cut by a crash
+
+
+# events.jsonl lines as the follower writes them (``json.dumps(event.to_dict())``: kind first)
+_STEP, _INFO = b'{"kind": "step"', b'{"kind": "info"'
+_SHOWN_KEYS = (b'"loss"', b'"learning_rate"', b'"map"', b'"ap"')
+
+
+def _shown(raws: list[bytes], max_steps: int) -> list[bytes]:
+    """The events.jsonl lines the wizard decodes (a fast log writes thousands a second; decoding
+    is most of the wizard's cost while it streams): every event, except ``info`` events that carry
+    none of the numbers the progress line and curves show (their text is in the log), and, when one
+    read holds more than ``max_steps`` step events, every n-th of them and always the last (the
+    progress line shows the last step; the curves keep ≤ 1,000 points anyway). The fold of what is
+    kept ends in the same epoch, step, loss, mAP and ETA as the fold of every event."""
+    steps = [i for i, raw in enumerate(raws) if raw.startswith(_STEP)]
+    stride = -(-len(steps) // max_steps) if len(steps) > max_steps else 1
+    keep_steps = set(steps[::stride]) | set(steps[-1:])
+    out = []
+    for i, raw in enumerate(raws):
+        if raw.startswith(_STEP):
+            if i in keep_steps:
+                out.append(raw)
+        elif not raw.startswith(_INFO) or any(k in raw for k in _SHOWN_KEYS):
+            out.append(raw)
+    return out
 
 
 def _complete_end(path: Path, size: int) -> int:

@@ -115,3 +115,24 @@ def test_the_followers_last_error_line(tmp_path):
     assert last_error(tmp_path) is None
     (tmp_path / "follower.log").write_text("error: first\nsome noise\nerror: lost the engine; fix: start it\n")
     assert last_error(tmp_path) == "lost the engine; fix: start it"
+
+
+def test_the_events_the_wizard_skips_never_change_the_fold():
+    """Over every recorded log: the fold of the decoded events (info without numbers dropped,
+    step events thinned to a few per read) ends where the fold of all events ends."""
+    from pathlib import Path
+
+    from tao_tui.progress import ProgressState, parse_file
+    from tao_tui.runtime.tail import _shown
+
+    logs = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "logs").glob("*.log"))
+    assert logs
+    for log in logs:
+        events = list(parse_file(log))
+        raws = [json.dumps(e.to_dict()).encode() for e in events]
+        for max_steps in (1, 3, 50):
+            kept = [ProgressEvent.from_dict(json.loads(r)) for r in _shown(raws, max_steps)]
+            full, thin = ProgressState().apply_all(events), ProgressState().apply_all(kept)
+            assert thin.summary() == full.summary(), (log.name, max_steps)
+            assert (thin.epoch, thin.step, thin.map, thin.ap, thin.error) == (full.epoch, full.step, full.map,
+                                                                             full.ap, full.error), log.name
