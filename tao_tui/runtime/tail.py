@@ -124,17 +124,12 @@ class RunTail:
             batch.lines = tail_lines(path, self.keep, upto=size) if size else []
             self._log_pos = _complete_end(path, size)
             return
-        try:
-            with path.open("rb") as fh:
-                fh.seek(self._log_pos)
-                data = fh.read()
-        except OSError:
+        data = _complete_lines(path, self._log_pos)
+        if not data:
             return
-        end = data.rfind(b"\n") + 1
-        if not end:
-            return
-        self._log_pos += end
-        total = data.count(b"\n", 0, end)
+        self._log_pos += len(data)
+        end = len(data)
+        total = data.count(b"\n")
         start = 0
         if total > self.keep:  # find where the last ``keep`` lines begin; count the rest
             start = end - 1
@@ -155,18 +150,12 @@ class RunTail:
             if self._ev_ino is not None:
                 batch.events_reset = True
             self._ev_ino, self._ev_pos = ino, 0
-        try:
-            with path.open("rb") as fh:
-                fh.seek(self._ev_pos)
-                data = fh.read()
-        except OSError:
+        data = _complete_lines(path, self._ev_pos)
+        if not data:
             return
-        end = data.rfind(b"\n") + 1
-        if not end:
-            return
-        self._ev_pos += end
+        self._ev_pos += len(data)
         from_dict, loads = ProgressEvent.from_dict, json.loads
-        for raw in _shown(data[:end].split(b"\n"), self.max_steps):
+        for raw in _shown(data.split(b"\n"), self.max_steps):
             if raw:
                 try:
                     batch.events.append(from_dict(loads(raw)))
@@ -197,6 +186,18 @@ def _shown(raws: list[bytes], max_steps: int) -> list[bytes]:
         elif not raw.startswith(_INFO) or any(k in raw for k in _SHOWN_KEYS):
             out.append(raw)
     return out
+
+
+def _complete_lines(path: Path, pos: int) -> bytes:
+    """The bytes of ``path`` from ``pos`` up to and with its last ``\\n`` (b"" if none, or when the
+    file cannot be read): a line still being written waits for the next read."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(pos)
+            data = fh.read()
+    except OSError:
+        return b""
+    return data[: data.rfind(b"\n") + 1]
 
 
 def _complete_end(path: Path, size: int) -> int:

@@ -38,11 +38,11 @@ def dataset(tmp_path) -> Path:
     root = tmp_path / "kitti"
     for sub in ("training/image_2", "training/label_2", "testing/image_2"):
         (root / sub).mkdir(parents=True)
-    (root / "training/image_2/000000.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 24)
+    (root / "training/image_2/000000.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\4\xe0\0\0\1\x80" + b"\0" * 8)
     (root / "training/label_2/000000.txt").write_text(  # every class of NVIDIA's detectnet_v2 spec
         "".join(f"{c} 0.00 0 0.00 10 10 50 50 0 0 0 0 0 0 0\n" for c in ("car", "pedestrian", "cyclist"))
     )
-    (root / "testing/image_2/000001.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 24)
+    (root / "testing/image_2/000001.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\4\xe0\0\0\1\x80" + b"\0" * 8)
     return root
 
 

@@ -13,7 +13,7 @@ def _project(tmp_path, monkeypatch, image: str, *, delay: str):
     data = tmp_path / "kitti/training"
     (data / "image_2").mkdir(parents=True)
     (data / "label_2").mkdir()
-    (data / "image_2/0.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 24)
+    (data / "image_2/0.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\4\xe0\0\0\1\x80" + b"\0" * 8)
     (data / "label_2/0.txt").write_text("car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n")
     root = tmp_path / "proj"
     assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(tmp_path / "kitti"),

@@ -298,3 +298,20 @@ async def test_a_capitalised_class_key_written_by_hand_is_flagged(project):
         assert "class name 'Van' has capital letters" in shown and "fix: use 'van'" in shown
         table = tree.query_one("#param-table")
         assert "red" in str(table.get_row_at(table.cursor_row)[2].style)
+
+
+async def test_number_keys_leave_the_parameters_tab_while_the_tree_has_focus(project):
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_params(pilot)  # the tree's table has the focus
+        tabs = app.screen.query_one("#tabs")
+        await pilot.press("1")
+        await pilot.pause()
+        assert tabs.active == "tab-log"
+        await pilot.press("3")
+        await pilot.pause()
+        assert tabs.active == "tab-params"
+        app.screen.query_one("#param-table").focus()
+        await pilot.press("2")
+        await pilot.pause()
+        assert tabs.active == "tab-curves"

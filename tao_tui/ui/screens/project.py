@@ -402,8 +402,13 @@ class ProjectScreen(Screen):
         ), chosen)
 
     def action_show_tab(self, tab: str) -> None:
-        """1 / 2 / 3: the Log, Curves or Parameters tab."""
-        self.query_one("#tabs", TabbedContent).active = tab
+        """1 / 2 / 3: the Log, Curves or Parameters tab. Focus inside the tab being left goes to
+        the stage list first (TabbedContent shows the pane that holds the focus: it would stay)."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        focused = self.app.focused
+        if focused is not None and tabs in focused.ancestors and tab != tabs.active:
+            self.query_one("#stages", StageList).focus()
+        tabs.active = tab
 
     def action_stop(self, stage: str | None = None) -> None:
         """s: stop the stage after a confirmation (a slip must not end hours of training)."""
