@@ -151,3 +151,41 @@ def test_quitting_says_which_stages_keep_running(capsys, tmp_path):
     out = capsys.readouterr().out
     assert out.count("train keeps running") == 1
     assert f"tao-tui logs -f train --project '{tmp_path / 'my proj'}'" in out
+
+
+async def test_a_follower_that_stops_is_said_with_its_reason_and_the_fix(project, monkeypatch):
+    """An open run (run.json, no result) gets a follower process; when it exits with an error, the
+    log pane says why and how to follow the run again (the container is not touched)."""
+    import json
+    import subprocess
+
+    from tao_tui.runtime import follower
+
+    run_id = "train-20261130-010203-dead"
+    run_dir = project / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"stage": "train", "run_id": run_id, "container_id": "c"}))
+
+    def fake_spawn(root, folder):
+        with open(folder / follower.LOG_NAME, "ab") as err:
+            return subprocess.Popen(["sh", "-c", "echo 'error: lost the connection to Docker; fix: start it' >&2; exit 2"],
+                                    stdout=err, stderr=err)
+
+    monkeypatch.setattr(follower, "spawn", fake_spawn)
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        for _ in range(50):
+            await pilot.pause(0.1)
+            shown = "\n".join(str(line) for line in screen.query_one("#log").lines)
+            if "no longer followed" in shown:
+                break
+        assert f"train run {run_id}: no longer followed: lost the connection to Docker; fix: start it" in shown
+        assert "tao-tui logs -f train --project" in shown
+        assert screen.current_stage() == "train"
+        assert not screen._live
+        for _ in range(20):  # the shown run has no result and no follower: nothing left to watch
+            await pilot.pause(0.1)
+            if not screen._watching:
+                break
+        assert not screen._watching

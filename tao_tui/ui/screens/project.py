@@ -705,7 +705,9 @@ class ProjectScreen(Screen):
                         f"The container runs on; `tao-tui logs -f {shlex.quote(stage)} --project "
                         f"{shlex.quote(str(self.root))}` follows it again (or select the stage here)"))
             with self._sink_lock:
-                if not self._live and (self._tail is None or (self._tail is tail and tail.ended)):
+                # nothing can change: no run is followed, and the shown one has ended or has no follower
+                shown_done = self._tail is tail and (tail is None or tail.ended or tail.run_id not in self._live)
+                if not self._live and shown_done:
                     self._watching = False
                     return
             self._watch_wake.wait(POLL_S)
