@@ -18,12 +18,12 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from test_crash_set import PATH, project  # noqa: F401 - the same quick project (a fixture)
 
 import tao_tui.project as project_mod
 from tao_tui.cli import main
 from tao_tui.project import JOURNAL, Project
 
-NETWORK, PATH = "classification_tf1", "train_config.n_epochs"  # a quick network: ~0.07 s a `set`
 KINDS = ("create", "write", "fsync", "replace")
 
 
@@ -126,14 +126,6 @@ def disk(monkeypatch) -> DiskFull:
     return d
 
 
-@pytest.fixture
-def project(tmp_path) -> Path:
-    root = tmp_path / "proj"
-    with redirect_stdout(io.StringIO()):
-        assert main(["new", "--network", NETWORK, "--dir", str(root), "--tao-version", "5.0.0",
-                     "--image", "tao-tui-test/fake-tao:latest", "--yes"]) == 0
-    return root
-
 
 def _cli(*argv: str) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -174,7 +166,7 @@ def _temp_files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.name.endswith(".tmp"))
 
 
-def test_disk_full_at_each_write_of_set(project, disk):
+def test_disk_full_at_each_write_of_set(project, disk):  # noqa: F811 - the fixture imported above
     assert _cli("set", "--project", str(project), f"{PATH}=10")[0] == 0
     disk.calls.clear()
     assert _cli("set", "--project", str(project), f"{PATH}=11")[0] == 0
