@@ -315,3 +315,15 @@ async def test_number_keys_leave_the_parameters_tab_while_the_tree_has_focus(pro
         await pilot.press("2")
         await pilot.pause()
         assert tabs.active == "tab-curves"
+
+
+async def test_the_parameters_tab_opens_at_the_selected_stages_spec(project):
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down")  # train
+        await _open_params(pilot)
+        tree = app.screen.query_one("#params", ParamTree)
+        assert tree.current.row.spec == TRAIN and tree.current.row.editable
+        await pilot.press("1", "up", "3")  # dataset_convert, then its parameters
+        await pilot.pause()
+        assert tree.current.row.spec != TRAIN and "tfrecords" in tree.current.row.spec

@@ -195,6 +195,22 @@ class ProjectScreen(Screen):
         """Curves are drawn only while their tab shows (they keep their points meanwhile)."""
         if event.tabbed_content.id == "tabs":
             self.query_one("#curves", Curves).set_shown(event.pane.id == "tab-curves")
+            if event.pane.id == "tab-params":
+                self._params_follow_stage()
+
+    def _params_follow_stage(self) -> None:
+        """The Parameters tab opens at the selected stage's spec file."""
+        from tao_tui.specs.netdef import project_network
+
+        stage, trees = self.current_stage(), self.query("#params")
+        if not stage or not trees:
+            return
+        try:
+            spec = project_network(self.project).stage(stage).spec
+        except TaoTuiError:
+            return
+        if spec:
+            trees.first().show_spec(spec)
 
     def on_gpu_changed(self, msg: GpuChanged) -> None:
         self.query_one("#gpu", GpuPanel).show(msg.state)
@@ -242,6 +258,8 @@ class ProjectScreen(Screen):
         run_id = self.project.latest_run(stage) if stage else None
         if run_id and run_id != self._shown_run:
             self.show_run(run_id)
+        if self.query_one("#tabs", TabbedContent).active == "tab-params":
+            self._params_follow_stage()
         progress = self.query_one("#progress", ProgressPanel)
         if stage and not run_id and self._shown_run:  # the pane keeps the last run shown: say whose
             shown = run_stage(self._shown_run) or self._shown_run

@@ -239,6 +239,7 @@ class ParamTree(Vertical):
         self._widths = (24, VALUE_MIN)
         self._pending: Any = None  # the timer of the next validation
         self.findings: list = []  # ValidationErrors about class names inside the spec files
+        self._wanted_spec: str | None = None  # show_spec before the values were read
         self.safe_params: dict[str, Any] = {}  # SafeParamDef by key
 
     def compose(self) -> ComposeResult:
@@ -285,10 +286,30 @@ class ParamTree(Vertical):
         first_load = not self.loaded
         self.loaded = True
         self._render_rows(current)
-        if first_load and not focus_key:  # start on the first value the user may change
+        if first_load and not focus_key and self._wanted_spec:  # asked for before the values were read
+            self.show_spec(self._wanted_spec)
+        elif first_load and not focus_key:  # start on the first value the user may change
             first = next((i for i, n in enumerate(self.shown) if n.row is not None and n.row.editable), 0)
             table.move_cursor(row=first)
             self._show_detail()
+
+    def show_spec(self, spec: str) -> None:
+        """Move to the first value of spec file ``spec`` the user may change (else its first value),
+        opening the way to it: the Parameters tab follows the stage selected on the left."""
+        if not self.loaded:
+            self._wanted_spec = spec
+            return
+        rows = [r for r in self.rows if r.spec == spec]
+        if not rows:
+            return
+        if self.current is not None and self.current.row is not None and self.current.row.spec == spec:
+            return  # already in that file: keep the user's place
+        target = next((r for r in rows if r.editable), rows[0])
+        segs = split_path(target.path)
+        self.opened = self.opened or set()
+        self.opened.add(f"{spec}:")
+        self.opened.update(f"{spec}:{'.'.join(segs[: i + 1])}" for i in range(len(segs) - 1))
+        self._render_rows(target.key)
 
     def on_resize(self) -> None:
         if self.loaded:
