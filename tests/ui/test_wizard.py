@@ -357,3 +357,24 @@ async def test_dataset_and_project_folder_must_not_overlap(tmp_path, forklift_da
         await pilot.pause()
         assert app.screen.step == "dataset"
         assert "overlap" in str(app.screen.query_one("#dataset-error").render())
+
+
+async def test_the_machine_boxs_more_below_hint_goes_once_scrolled_to_the_end(monkeypatch):
+    from tao_tui.runtime import doctor
+    from tao_tui.runtime.doctor import Check
+
+    monkeypatch.setattr(doctor, "run_checks", lambda: [Check(f"check {i}", "warn", "detail", "a fix") for i in range(12)])
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        box = app.screen.query_one("#machine-box")
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if box.border_subtitle:
+                break
+        assert box.border_subtitle.startswith("more below")
+        box.scroll_end(animate=False)
+        await pilot.pause(0.2)
+        assert box.border_subtitle == ""
+        box.scroll_home(animate=False)
+        await pilot.pause(0.2)
+        assert box.border_subtitle.startswith("more below")

@@ -100,9 +100,13 @@ class StartScreen(Screen):
             self.query_one("#machine", Static).update(text)
             self.call_after_refresh(self._scroll_hint)
 
-    def _scroll_hint(self) -> None:
+    def _scroll_hint(self, *_: object) -> None:
+        """"more below" while the checks go on below the box's bottom edge (not once scrolled there)."""
         box = self.query_one("#machine-box", VerticalScroll)
-        box.border_subtitle = "more below: Tab here, then ↓" if box.max_scroll_y > 0 else ""
+        box.border_subtitle = "more below: Tab here, then ↓" if box.scroll_y < box.max_scroll_y else ""
+        if not getattr(self, "_hint_watched", False):
+            self._hint_watched = True
+            self.watch(box, "scroll_y", self._scroll_hint, init=False)
 
     # ------------------------------------------------------------------ actions
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
