@@ -378,3 +378,26 @@ async def test_the_machine_boxs_more_below_hint_goes_once_scrolled_to_the_end(mo
         box.scroll_home(animate=False)
         await pilot.pause(0.2)
         assert box.border_subtitle.startswith("more below")
+
+
+async def test_choosing_a_tao_version_with_the_keys_leaves_enter_as_next(tmp_path):
+    from tao_tui.ui.screens.setup import SetupScreen
+
+    app = TaoTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(SetupScreen("detectnet_v2"))
+        await pilot.pause()
+        setup = app.screen
+        setup.query_one("#dir").value = str(tmp_path / "new-project")
+        setup.query_one("#version").focus()
+        before = setup.query_one("#version").value
+        await pilot.press("enter")  # opens the list
+        await pilot.pause()
+        await pilot.press("down", "enter")  # another version, chosen
+        await pilot.pause(0.3)
+        assert setup.query_one("#version").value != before
+        assert app.focused is setup.query_one("#dir")
+        await pilot.press("enter")  # Next
+        await pilot.pause(0.3)
+        assert setup.step != "folder"

@@ -174,6 +174,8 @@ class SetupScreen(Screen):
 
         if event.select.id != "version" or event.value is Select.BLANK:
             return
+        if event.select.has_focus:  # chosen from the list: back to the folder, where Enter is Next
+            self.query_one("#dir", Input).focus()
         try:
             net = load_network(self.network, version=str(event.value))
         except TaoTuiError as err:
