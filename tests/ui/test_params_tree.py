@@ -327,3 +327,23 @@ async def test_the_parameters_tab_opens_at_the_selected_stages_spec(project):
         await pilot.press("1", "up", "3")  # dataset_convert, then its parameters
         await pilot.pause()
         assert tree.current.row.spec != TRAIN and "tfrecords" in tree.current.row.spec
+
+
+async def test_slash_finds_a_parameter_by_name(project):
+    app = TaoTuiApp(project=project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = await _open_params(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SearchScreen"
+        await pilot.press(*"epochs", "enter")
+        await pilot.pause()
+        assert tree.current.row is not None and "epochs" in tree.current.row.path
+        first = tree.current.key
+        found = len(tree._found)
+        await pilot.press("n")
+        await pilot.pause()
+        assert (tree.current.key != first) == (found > 1)
+        await pilot.press("slash", *"no-such-parameter", "enter")
+        await pilot.pause()
+        assert tree.search("no-such-parameter") == 0

@@ -30,7 +30,7 @@ never loses what you typed. In the catalog, just type to filter; in a log, **/**
 | k | project | enter the encryption key for this session (memory only, as `$KEY`) |
 | t · x | project | a shell in the stage's container · export every `tao` line as a script |
 | f · w | log | follow the newest line / pause · wrap long lines |
-| / · n · N | log | search · next · previous match |
+| / · n · N | log, parameters | search (the log; the parameter names while that tab shows) · next · previous |
 | o · S | log | the whole run log in `$PAGER` · save a copy |
 | ctrl+p | anywhere | every action, by name |
 | ? · q | anywhere | this help · quit (running stages keep running) |

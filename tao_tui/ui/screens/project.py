@@ -482,14 +482,31 @@ class ProjectScreen(Screen):
     def action_wrap(self) -> None:
         self.query_one("#log", LogPane).toggle_wrap()
 
+    def _params_shown(self):
+        """The Parameters tree while its tab shows (and its values are read), else None."""
+        trees = self.query("#params")
+        if self.query_one("#tabs", TabbedContent).active != "tab-params" or not trees or not trees.first().loaded:
+            return None
+        return trees.first()
+
     def action_search(self) -> None:
+        """`/`: search the Parameters tab while it shows (parameter names), else the log."""
         from tao_tui.ui.screens.search import SearchScreen
 
+        tree = self._params_shown()
+        if tree is not None:
+            self.app.push_screen(SearchScreen(tree, tree.pattern, what="the parameter names", unit="values"))
+            return
         log = self.query_one("#log", LogPane)
         self.query_one("#tabs", TabbedContent).active = "tab-log"
         self.app.push_screen(SearchScreen(log, log.pattern))
 
     def action_next_match(self, step: int) -> None:
+        tree = self._params_shown()
+        if tree is not None:
+            if tree.next_match(step) is None:
+                self.notify("no match: / searches the parameter names", timeout=3)
+            return
         log = self.query_one("#log", LogPane)
         if log.next_match(step) is None:
             self.notify("no match: / searches the log" if log.pattern else "/ searches the log", timeout=3)

@@ -22,20 +22,23 @@ class SearchScreen(ModalScreen[str | None]):
     SearchScreen #count { width: 16; color: $text-muted; }
     """
 
-    def __init__(self, pane, pattern: str = ""):
+    def __init__(self, pane, pattern: str = "", *, what: str = "the log", unit: str = "lines"):
+        """``pane``: anything with ``search(pattern) -> count`` (the log pane, the Parameters tree);
+        ``what``: what is searched, ``unit``: what the count counts (for the bar's words)."""
         super().__init__()
         self.pane = pane
         self.pattern = pattern
+        self.what, self.unit = what, unit
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bar"):
             yield Static("/")
-            yield Input(value=self.pattern, placeholder="text to find in the log (case-insensitive)", id="pattern")
+            yield Input(value=self.pattern, placeholder=f"text to find in {self.what} (case-insensitive)", id="pattern")
             yield Static("", id="count")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         n = self.pane.search(event.value)
-        self.query_one("#count", Static).update(f"{n} lines" if event.value else "")
+        self.query_one("#count", Static).update(f"{n} {self.unit}" if event.value else "")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value or None)

@@ -240,6 +240,9 @@ class ParamTree(Vertical):
         self._pending: Any = None  # the timer of the next validation
         self.findings: list = []  # ValidationErrors about class names inside the spec files
         self._wanted_spec: str | None = None  # show_spec before the values were read
+        self.pattern = ""  # `/` in the Parameters tab
+        self._found: list[Row] = []
+        self._found_at: int | None = None
         self.safe_params: dict[str, Any] = {}  # SafeParamDef by key
 
     def compose(self) -> ComposeResult:
@@ -293,6 +296,34 @@ class ParamTree(Vertical):
             table.move_cursor(row=first)
             self._show_detail()
 
+    def search(self, pattern: str) -> int:
+        """``/`` in the Parameters tab: the values whose path holds ``pattern`` (case-insensitive);
+        the cursor goes to the first, its sections opened. Returns how many there are."""
+        self.pattern = pattern
+        needle = pattern.lower()
+        self._found = [r for r in self.rows if needle and needle in f"{r.spec}:{r.path}".lower()]
+        self._found_at = None
+        if self._found:
+            self.next_match(1)
+        return len(self._found)
+
+    def next_match(self, step: int = 1) -> str | None:
+        """The next (``step=1``) or previous (``-1``) value found; returns its key (None: none)."""
+        if not self._found:
+            return None
+        at = (0 if step > 0 else len(self._found) - 1) if self._found_at is None else self._found_at + step
+        self._found_at = at % len(self._found)
+        row = self._found[self._found_at]
+        self._open_to(row)
+        self._render_rows(row.key)
+        return row.key
+
+    def _open_to(self, row: Row) -> None:
+        segs = split_path(row.path)
+        self.opened = self.opened or set()
+        self.opened.add(f"{row.spec}:")
+        self.opened.update(f"{row.spec}:{'.'.join(segs[: i + 1])}" for i in range(len(segs) - 1))
+
     def show_spec(self, spec: str) -> None:
         """Move to the first value of spec file ``spec`` the user may change (else its first value),
         opening the way to it: the Parameters tab follows the stage selected on the left."""
@@ -305,10 +336,7 @@ class ParamTree(Vertical):
         if self.current is not None and self.current.row is not None and self.current.row.spec == spec:
             return  # already in that file: keep the user's place
         target = next((r for r in rows if r.editable), rows[0])
-        segs = split_path(target.path)
-        self.opened = self.opened or set()
-        self.opened.add(f"{spec}:")
-        self.opened.update(f"{spec}:{'.'.join(segs[: i + 1])}" for i in range(len(segs) - 1))
+        self._open_to(target)
         self._render_rows(target.key)
 
     def on_resize(self) -> None:
