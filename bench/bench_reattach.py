@@ -29,14 +29,11 @@ from tao_tui.cli import main  # noqa: E402
 from tao_tui.progress import ProgressParser  # noqa: E402
 from tao_tui.project import Project  # noqa: E402
 from tao_tui.runtime.runner import StageRunner  # noqa: E402
+from tests.datasets import make_kitti  # noqa: E402
 
 
 def _setup(tmp: Path, delay: str) -> tuple[Path, str]:
-    data = tmp / "data/training"
-    (data / "image_2").mkdir(parents=True)
-    (data / "label_2").mkdir()
-    (data / "image_2/0.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\4\xe0\0\0\1\x80" + b"\0" * 8)
-    (data / "label_2/0.txt").write_text("car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n")
+    make_kitti(tmp / "data", ("car",), 1)  # one image, one labelled car
     root = tmp / "proj"
     assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(tmp / "data"),
                  "--tao-version", "5.0.0", "--image", "tao-tui-test/fake-tao:latest", "--yes"]) == 0

@@ -8,12 +8,11 @@ and ``run(args) -> int``; this module only wires them up and turns a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import sys
 
 from tao_tui import __version__
-from tao_tui.errors import TaoTuiError, UserError, from_os_error
+from tao_tui.errors import report_errors
 
 # name -> one line of help. Modules are imported only when their command runs,
 # so `tao-tui` starts fast (no docker SDK import for `catalog`, etc.).
@@ -70,73 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = _project_dir_form(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    try:
+
+    def dispatch() -> int:
         if args.command is None:
             return _interactive(args)
         code = int(args._module.run(args) or 0)
         sys.stdout.flush()  # here, not at exit: a closed pipe is then handled below
         return code
-    except TaoTuiError as err:
-        return _report(err)
-    except BrokenPipeError:
-        return _closed_pipe()
-    except OSError as err:  # a file tao-tui reads or writes: disk full, read-only, permissions…
-        return _report(from_os_error(err))
-    except RecursionError:
-        return _report(UserError("an input is nested too deeply to read",
-                                 "check the file the command reads (a spec, project.yaml, ~/.tao_mounts.json)"))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except RuntimeError as err:
-        if "home directory" not in str(err):  # pathlib's expanduser of "~name" with no such user
-            return _bug(err)
-        return _report(UserError("a path starts with ~NAME, but there is no user NAME on this machine",
-                                 "write the full path, or ~/… for your own home folder"))
-    except ValueError as err:
-        if "integer string conversion" not in str(err):
-            return _bug(err)
-        return _report(UserError("a number in the input has more than 4,300 digits (Python's limit)",
-                                 "check the flag values and the file the command reads"))
-    except Exception as err:  # noqa: BLE001 - the last net: a bug, said as one, never a traceback
-        return _bug(err)
 
-
-def _bug(err: BaseException) -> int:
-    """An error tao-tui did not expect is a bug in tao-tui: one line saying so (exit 3); the
-    traceback only with TAO_TUI_DEBUG=1."""
-    import os
-    import traceback
-
-    if os.environ.get("TAO_TUI_DEBUG") == "1":
-        traceback.print_exc()
-    text = str(err).splitlines()[0][:300] if str(err).strip() else ""
-    with contextlib.suppress(OSError):
-        print(f"error: internal error in tao-tui ({type(err).__name__}: {text})\n"
-              "  fix: this is a bug in tao-tui, not your input: please report it with the command line "
-              "(TAO_TUI_DEBUG=1 shows the details)", file=sys.stderr)
-    return 3
-
-
-def _report(err: TaoTuiError) -> int:
-    try:
-        print(f"error: {err}", file=sys.stderr)
-    except (BrokenPipeError, OSError):
-        pass
-    return err.exit_code
-
-
-def _closed_pipe() -> int:
-    """The reader went away (``tao-tui spec show F | head``): stop quietly, like other Unix tools.
-    stdout is pointed at /dev/null so that Python's exit-time flush does not fail again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return 141  # 128 + SIGPIPE, as a shell reports it
+    return report_errors(dispatch)
 
 
 def _interactive(args: argparse.Namespace) -> int:

@@ -84,3 +84,81 @@ def from_os_error(err: OSError, doing: str | None = None, *, after: str | None =
     }
     fix = fixes.get(err.errno, "check the path and retry")
     return EnvironmentProblem(f"{prefix}can't use{where}: {what}" + (f"; {after}" if after else ""), fix)
+
+
+def report_errors(run) -> int:
+    """Call ``run() -> exit code`` and turn whatever it raises into one line on stderr and an exit
+    code, never a traceback: a TaoTuiError as it says (1 user, 2 environment), an OSError through
+    :func:`from_os_error`, a closed stdout quietly (141), Python's limits (nesting, 4,300-digit
+    numbers, ``~NAME``) as the input problems they are, anything else as a bug in tao-tui (3; the
+    traceback with ``TAO_TUI_DEBUG=1``). The CLI and the follower process use it."""
+    import sys
+
+    try:
+        return run()
+    except TaoTuiError as err:
+        return _report(err)
+    except BrokenPipeError:
+        return _closed_pipe()
+    except OSError as err:  # a file tao-tui reads or writes: disk full, read-only, permissions…
+        return _report(from_os_error(err))
+    except RecursionError:
+        return _report(UserError("an input is nested too deeply to read",
+                                 "check the file the command reads (a spec, project.yaml, ~/.tao_mounts.json)"))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except RuntimeError as err:
+        if "home directory" not in str(err):  # pathlib's expanduser of "~name" with no such user
+            return _bug(err)
+        return _report(UserError("a path starts with ~NAME, but there is no user NAME on this machine",
+                                 "write the full path, or ~/… for your own home folder"))
+    except ValueError as err:
+        if "integer string conversion" not in str(err):
+            return _bug(err)
+        return _report(UserError("a number in the input has more than 4,300 digits (Python's limit)",
+                                 "check the flag values and the file the command reads"))
+    except Exception as err:  # noqa: BLE001 - the last net: a bug, said as one, never a traceback
+        return _bug(err)
+
+
+def _bug(err: BaseException) -> int:
+    """An error tao-tui did not expect is a bug in tao-tui: one line saying so (exit 3); the
+    traceback only with TAO_TUI_DEBUG=1."""
+    import contextlib
+    import os
+    import sys
+    import traceback
+
+    if os.environ.get("TAO_TUI_DEBUG") == "1":
+        traceback.print_exc()
+    text = str(err).splitlines()[0][:300] if str(err).strip() else ""
+    with contextlib.suppress(OSError):
+        print(f"error: internal error in tao-tui ({type(err).__name__}: {text})\n"
+              "  fix: this is a bug in tao-tui, not your input: please report it with the command line "
+              "(TAO_TUI_DEBUG=1 shows the details)", file=sys.stderr)
+    return 3
+
+
+def _report(err: TaoTuiError) -> int:
+    import sys
+
+    try:
+        print(f"error: {err}", file=sys.stderr)
+    except (BrokenPipeError, OSError):
+        pass
+    return err.exit_code
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``tao-tui spec show F | head``): stop quietly, like other Unix tools.
+    stdout is pointed at /dev/null so that Python's exit-time flush does not fail again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, as a shell reports it

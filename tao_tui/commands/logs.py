@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from tao_tui.runtime.tail import strip_ts
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stage", nargs="?", help="stage id (default: the most recent run)")
@@ -17,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tao_tui.errors import UserError
     from tao_tui.project import Project
-    from tao_tui.runtime.runner import AlreadyAttached, StageRunner, strip_ts
+    from tao_tui.runtime.runner import AlreadyAttached, StageRunner
 
     project = Project.load(args.project)
     run_id = project.latest_run(args.stage)
@@ -28,14 +30,7 @@ def run(args: argparse.Namespace) -> int:
     result = project.run_dir(run_id) / "result.json"
 
     def show(data: bytes) -> None:
-        """Complete lines (bytes, each ending in b"\\n"): split on \\n only, so \\r, \\f and U+2028
-        inside a line stay in it; invalid UTF-8 is shown replaced but never shifts an offset."""
-        text = data.decode("utf-8", "replace")
-        lines = text.split("\n")[:-1]
-        if args.timestamps:
-            sys.stdout.write("".join(line + "\n" for line in lines))
-        else:
-            sys.stdout.write("".join(strip_ts(line) + "\n" for line in lines))
+        write_log_lines(data, timestamps=args.timestamps)
 
     pos = _print_complete(log_path, 0, show)
     sys.stdout.flush()
@@ -56,6 +51,14 @@ def run(args: argparse.Namespace) -> int:
         pass
     tail_until_result(log_path.parent, pos, show)
     return 0
+
+
+def write_log_lines(data: bytes, *, timestamps: bool = False) -> None:
+    """Complete run-log lines (bytes, each ending in b"\\n") to stdout, without the engine's
+    timestamps unless ``timestamps``: split on \\n only, so \\r, \\f and U+2028 inside a line
+    stay in it; invalid UTF-8 is shown replaced but never shifts an offset."""
+    lines = data.decode("utf-8", "replace").split("\n")[:-1]
+    sys.stdout.write("".join((line if timestamps else strip_ts(line)) + "\n" for line in lines))
 
 
 def tail_until_result(run_dir, pos: int, show) -> None:

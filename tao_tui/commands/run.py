@@ -78,16 +78,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         code = runner.attach(run_id, sink)
     except AlreadyAttached:  # e.g. the wizard's follower process: show its log until the result
-        from tao_tui.commands.logs import tail_until_result
-        from tao_tui.runtime.runner import strip_ts
+        from tao_tui.commands.logs import tail_until_result, write_log_lines
 
-        def show(data: bytes) -> None:
-            if not args.quiet:
-                lines = data.decode("utf-8", "replace").split("\n")[:-1]
-                sys.stdout.write("".join(strip_ts(x) + "\n" for x in lines))
-
-        run_dir = project.run_dir(run_id)
-        tail_until_result(run_dir, 0, show)
+        tail_until_result(project.run_dir(run_id), 0, (lambda data: None) if args.quiet else write_log_lines)
         code = None
         runner.project = Project.load(project.root)
     st = runner.project.stages[args.stage]

@@ -858,10 +858,7 @@ def _send_line(sock: Any, text: str) -> None:
         finally:
             with contextlib.suppress(Exception):
                 proc.terminate()
-            own = getattr(sock, "_tao_tui_client", None)
-            if own is not None:
-                with contextlib.suppress(Exception):
-                    own.close()
+            _close_own_client(sock)
         return
     try:
         if hasattr(raw, "sendall"):
@@ -876,7 +873,12 @@ def _send_line(sock: Any, text: str) -> None:
             sock.close()
         with contextlib.suppress(Exception):
             raw.close()
-        own = getattr(sock, "_tao_tui_client", None)
-        if own is not None:
-            with contextlib.suppress(Exception):
-                own.close()
+        _close_own_client(sock)
+
+
+def _close_own_client(sock: Any) -> None:
+    """The API client opened for this attach alone (ssh://: ``_open_stdin``), closed with its socket."""
+    own = getattr(sock, "_tao_tui_client", None)
+    if own is not None:
+        with contextlib.suppress(Exception):
+            own.close()

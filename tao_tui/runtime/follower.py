@@ -64,8 +64,8 @@ def last_error(run_dir: Path) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Follow one run to its end and record it. Exit 0: recorded, or another process follows it;
-    1/2: the error (a user or an environment problem) is the last ``error:`` line on stderr."""
-    from tao_tui.errors import TaoTuiError, from_os_error
+    else the error is the last ``error:`` line on stderr (the CLI's exit codes: errors.report_errors)."""
+    from tao_tui.errors import report_errors
     from tao_tui.project import Project
     from tao_tui.runtime.runner import AlreadyAttached, StageRunner
 
@@ -74,22 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m tao_tui.runtime.follower PROJECT RUN_ID", file=sys.stderr)
         return 2
     root, run_id = args
-    try:
-        StageRunner(Project.load(root)).attach(run_id)
+
+    def follow() -> int:
+        try:
+            StageRunner(Project.load(root)).attach(run_id)
+        except AlreadyAttached:
+            pass  # another process follows it and records its result
         return 0
-    except AlreadyAttached:
-        return 0
-    except TaoTuiError as err:
-        print(f"error: {err}", file=sys.stderr, flush=True)
-        return err.exit_code
-    except OSError as err:
-        wrapped = from_os_error(err)
-        print(f"error: {wrapped}", file=sys.stderr, flush=True)
-        return wrapped.exit_code
-    except Exception as err:  # noqa: BLE001 - said as a bug in one line, never a traceback
-        print(f"error: internal error in tao-tui's follower ({type(err).__name__}: {err}); "
-              "`tao-tui logs -f` follows the run instead", file=sys.stderr, flush=True)
-        return 3
+
+    return report_errors(follow)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from tao_tui.errors import TaoTuiError, UserError
 from tao_tui.progress import ProgressEvent, ProgressParser
 from tao_tui.project import Project, atomic_write, atomic_write_json, fault_point, run_stage
 from tao_tui.runtime.errors import ContainerGone
-from tao_tui.runtime.tail import strip_ts, tail_lines  # noqa: F401 - re-exported (logs, the wizard)
+from tao_tui.runtime.tail import strip_ts
 from tao_tui.workflow.commands import StageCommand, build_command
 from tao_tui.workflow.create import render_specs
 from tao_tui.workflow.stages import Pipeline

@@ -28,14 +28,16 @@ class TaoTuiApp(App):
         self.followers: dict = {}  # run id -> follower process started before the UI (run_app)
         self.running_at_exit: list[tuple[Path, str]] = []  # (project, stage) still running at quit
 
-    def on_mount(self) -> None:
+    def project_to_open(self) -> Path | None:
+        """The project this app opens at start: ``project`` (or the project around it), else the
+        project ``start_dir`` is in; None: the start screen."""
         from tao_tui.recent import find_project_root
 
-        root = None
-        if self.project_root is not None:
-            root = find_project_root(self.project_root)
-        elif self.start_dir is not None:
-            root = find_project_root(self.start_dir)
+        where = self.project_root if self.project_root is not None else self.start_dir
+        return find_project_root(where) if where is not None else None
+
+    def on_mount(self) -> None:
+        root = self.project_to_open()
         if root is not None:
             self.open_project(root)
             return
@@ -105,9 +107,7 @@ def run_app(project: str | None = None, version: str | None = None) -> int:
     import os
 
     app = TaoTuiApp(project, version, start_dir=os.getcwd() if project is None else None)
-    from tao_tui.recent import find_project_root
-
-    root = find_project_root(app.project_root or app.start_dir) if (app.project_root or app.start_dir) else None
+    root = app.project_to_open()
     if root is not None:  # re-attach: the followers start (Python, docker) while the wizard starts
         from tao_tui.runtime.follower import start_open_runs
 

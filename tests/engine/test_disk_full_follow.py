@@ -26,7 +26,8 @@ import tao_tui.runtime.logstream as logstream_mod
 from tao_tui.cli import main
 from tao_tui.project import Project
 from tao_tui.runtime.engine import Engine
-from tao_tui.runtime.runner import LABEL_RUN, strip_ts
+from tao_tui.runtime.runner import LABEL_RUN
+from tao_tui.runtime.tail import strip_ts
 
 STAGE = "train"
 ENOSPC = os.strerror(errno.ENOSPC)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from tao_tui.cli import main
 from tao_tui.project import Project
 from tao_tui.ui.app import TaoTuiApp
+from tests.datasets import make_kitti
 
 
 def _project(tmp_path, monkeypatch, image: str, *, delay: str):
     """A detectnet_v2 project on the fake TAO image: one KITTI image, no network, paced log."""
     monkeypatch.setenv("TAO_TUI_NO_GPU", "1")
-    data = tmp_path / "kitti/training"
-    (data / "image_2").mkdir(parents=True)
-    (data / "label_2").mkdir()
-    (data / "image_2/0.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\4\xe0\0\0\1\x80" + b"\0" * 8)
-    (data / "label_2/0.txt").write_text("car 0 0 0 1 2 30 40 0 0 0 0 0 0 0\n")
+    make_kitti(tmp_path / "kitti", ("car",), 1)  # one image, one labelled car
     root = tmp_path / "proj"
     assert main(["new", "--network", "detectnet_v2", "--dir", str(root), "--dataset", str(tmp_path / "kitti"),
                  "--tao-version", "5.0.0", "--image", image, "--yes"]) == 0

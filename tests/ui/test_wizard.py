@@ -230,20 +230,25 @@ def test_new_folder_rules_on_disk(tmp_path):
     assert is_project and folder == tmp_path / "p" and "already holds a project" in problem
 
 
+async def _folder_then_dataset(pilot, setup, folder, dataset) -> None:
+    """Open the set-up ``setup``, type the project ``folder``, Enter, type the ``dataset`` folder."""
+    await pilot.pause()
+    pilot.app.push_screen(setup)
+    await pilot.pause()
+    await type_into(pilot, str(folder))
+    await pilot.press("enter")
+    await pilot.pause()
+    await type_into(pilot, str(dataset))
+    await pilot.pause()
+
+
 async def test_a_format_tao_tui_cannot_scan_does_not_block_the_step(tmp_path):
     from tao_tui.ui.screens.setup import SetupScreen
 
     (tmp_path / "flowers" / "daisy").mkdir(parents=True)
     app = TaoTuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        app.push_screen(SetupScreen("classification_tf1"))
-        await pilot.pause()
-        await type_into(pilot, str(tmp_path / "proj"))
-        await pilot.press("enter")
-        await pilot.pause()
-        await type_into(pilot, str(tmp_path / "flowers"))
-        await pilot.pause()
+        await _folder_then_dataset(pilot, SetupScreen("classification_tf1"), tmp_path / "proj", tmp_path / "flowers")
         assert "cannot check" in str(app.screen.query_one("#scan-summary").render())
         await pilot.press("enter")
         await pilot.pause()
@@ -346,13 +351,7 @@ async def test_dataset_and_project_folder_must_not_overlap(tmp_path, forklift_da
 
     app = TaoTuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        app.push_screen(SetupScreen("detectnet_v2"))
-        await pilot.pause()
-        await type_into(pilot, str(forklift_dataset / "project"))
-        await pilot.press("enter")
-        await pilot.pause()
-        await type_into(pilot, str(forklift_dataset))
+        await _folder_then_dataset(pilot, SetupScreen("detectnet_v2"), forklift_dataset / "project", forklift_dataset)
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.step == "dataset"

@@ -132,7 +132,7 @@ def test_missing_project_is_a_clear_error(tmp_path):
 
 
 def test_tail_lines_reads_the_end_of_a_run_log(tmp_path):
-    from tao_tui.runtime.runner import strip_ts, tail_lines
+    from tao_tui.runtime.tail import strip_ts, tail_lines
 
     log = tmp_path / "log"
     log.write_text("".join(f"2026-11-28T02:12:{i % 60:02d}.000000001Z line {i}\n" for i in range(50_000)))

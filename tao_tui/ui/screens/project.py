@@ -81,6 +81,7 @@ class ProjectScreen(Screen):
         super().__init__()
         self.root = Path(root)
         self.project = Project.load(self.root)
+        self._project_mtime: int | None = None  # project.yaml's when self.project was last re-read
         self.key: str | None = os.environ.get("KEY") or None
         self._rows: list = []
         self._saved: tuple[str, str] | None = None  # (key, text) of the last saved value
@@ -273,7 +274,7 @@ class ProjectScreen(Screen):
             mtime = (self.root / "project.yaml").stat().st_mtime_ns
         except OSError:
             return
-        if mtime != getattr(self, "_project_mtime", None):
+        if mtime != self._project_mtime:
             try:
                 self.project = Project.load(self.root)
             except TaoTuiError:
@@ -300,10 +301,6 @@ class ProjectScreen(Screen):
         with self._sink_lock:
             self._shown_run = None
             self._tail = None
-
-    def _run_is_live(self, stage: str, run_id: str) -> bool:
-        st = self.project.stages.get(stage)
-        return bool(st and st.run_id == run_id and st.status == "running")
 
     # ------------------------------------------------------------------ actions
     def action_copy(self, text: str | None = None) -> None:
@@ -541,7 +538,7 @@ class ProjectScreen(Screen):
         """A copy of the shown run's whole log (timestamps stripped) in ``<project>/logs/``; or of
         what the pane shows (a diff, pre-flight) when no run is shown."""
         from tao_tui.project import atomic_write
-        from tao_tui.runtime.runner import strip_ts
+        from tao_tui.runtime.tail import strip_ts
 
         log = self.query_one("#log", LogPane)
         path = self._shown_log()
@@ -835,9 +832,8 @@ class ProjectScreen(Screen):
             self._show_selected_run()
             return
         for run_id in runs:
-            stage = run_stage(run_id) or run_id
-            self._follow(stage, run_id)
-            self.post_message(StageStarted(stage, run_id, "re-attached"))
+            self.post_message(StageStarted(run_stage(run_id) or run_id, run_id, "re-attached"))
+        self._ensure_watcher()
         stage = run_stage(runs[-1]) or runs[-1]
         self._select_stage(stage)
         if self._shown_run != runs[-1]:

@@ -92,11 +92,8 @@ class LineBuffer:
             self.on_first()
 
     def drain(self) -> tuple[list[str], int]:
-        with self._lock:
-            lines = list(self._lines)
-            self._lines.clear()
-            dropped, self.dropped = self.dropped, 0
-            self._signalled = False
+        """Every line held and how many were dropped; the buffer is empty after."""
+        lines, dropped, _reset = self.take()
         return lines, dropped
 
     def take(self) -> tuple[list[str], int, bool]:

@@ -112,17 +112,14 @@ class ProgressPanel(Horizontal):
 
     # ------------------------------------------------------------------ input
     def reset(self, events: list[ProgressEvent] | None = None, result: str | None = None) -> None:
-        """Start over (UI thread): another run is shown. ``events``: its history (events.jsonl)."""
+        """Start over now (UI thread): another run is shown. ``events``: its history (events.jsonl).
+        The same start-over as :meth:`replace`, applied at once."""
         with self._lock:
             self._pending = []
-            self.state = ProgressState().apply_all(events or [])
-            self.result = result
-            self.pace = Pace()
-        for listener in self.listeners:
-            listener(None, self.state)  # None: start over
-            if events:
-                listener(events, self.state)
-        self.repaint()
+            self._restart = (list(events or []), result)
+        if self._timer is not None:
+            self._timer.stop()
+        self._apply()
 
     def replace(self, events: list[ProgressEvent], result: str | None) -> None:
         """From any thread: start over from ``events`` (a run's events.jsonl); events pushed after
