@@ -1,8 +1,8 @@
 """Command line: ``tao-tui`` opens the wizard; sub-commands serve scripts and CI.
 
 Each sub-command lives in ``tao_tui/commands/<name>.py`` with ``add_arguments(parser)``
-and ``run(args) -> int``; this module only wires them up and turns a
-:class:`~tao_tui.errors.TaoTuiError` into a message and an exit code.
+and ``run(args) -> int``; this module only wires them up; :func:`tao_tui.errors.report_errors`
+turns whatever a command raises into one message and an exit code.
 """
 
 from __future__ import annotations
